@@ -1,0 +1,73 @@
+"""The outbox table: the one definition shared by the writer (order_api) and the reader (outbox_relay).
+
+An event exists only if the transaction that caused it commits: `add_event` writes through the
+caller's connection or session and never commits.
+"""
+import uuid
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Identity,
+    Index,
+    Integer,
+    Table,
+    Text,
+    UniqueConstraint,
+    func,
+    insert,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+
+from common.db import metadata
+
+NOTIFY_CHANNEL = "outbox_pending"
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", BigInteger, Identity(always=False), primary_key=True),
+    Column("event_id", UUID(as_uuid=True), nullable=False),
+    Column("aggregatetype", Text, nullable=False),
+    Column("aggregateid", Text, nullable=False),
+    Column("type", Text, nullable=False),
+    Column("topic", Text, nullable=False),
+    Column("payload", JSONB, nullable=False),
+    Column("headers", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("published_at", DateTime(timezone=True), nullable=True),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("last_error", Text, nullable=True),
+    Index("ix_outbox_pending", "id", postgresql_where=text("published_at IS NULL")),
+    Index("ix_outbox_aggregateid", "aggregateid"),
+    UniqueConstraint("event_id", name="uq_outbox_event_id"),
+)
+
+
+def add_event(
+    conn,
+    *,
+    aggregatetype: str,
+    aggregateid: str,
+    event_type: str,
+    topic: str,
+    payload: dict[str, Any],
+    headers: dict[str, str] | None = None,
+) -> uuid.UUID:
+    """Insert one event row inside the caller's transaction; returns its event_id."""
+    event_id = uuid.uuid4()
+    conn.execute(
+        insert(outbox).values(
+            event_id=event_id,
+            aggregatetype=aggregatetype,
+            aggregateid=aggregateid,
+            type=event_type,
+            topic=topic,
+            payload=payload,
+            headers=headers or {},
+        )
+    )
+    return event_id
