@@ -1,0 +1,146 @@
+"""Broker readiness and explicit topic creation, for the stack scripts and the tests.
+
+Guarantees:
+- `wait_until_ready` returns only once the broker has answered an admin request
+  (DescribeCluster, with a live controller and an unfenced broker), not merely
+  opened its port; it raises `BrokerNotReady` at the deadline.
+- `ensure_topics` is idempotent: it creates what is missing, leaves existing topics
+  as they are, and returns only once every named topic has a leader for each
+  partition. Topics are never left to the broker's auto-create.
+
+CLI: `python -m common.kafka_admin wait --timeout 90` and
+`python -m common.kafka_admin create-topics` (brokers from KAFKA_BROKERS; topic names
+from WORKER_TOPIC and WORKER_DLQ_TOPIC; partitions from KAFKA_TOPIC_PARTITIONS).
+"""
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterable, Sequence
+
+import click
+from kafka import KafkaAdminClient
+from kafka.errors import KafkaError, TopicAlreadyExistsError, for_code
+from tenacity import RetryError, retry, retry_if_exception_type, stop_after_delay, wait_fixed
+
+DEFAULT_BROKERS = "127.0.0.1:9092"
+DEFAULT_TOPIC = "order.processed"
+DEFAULT_DLQ_TOPIC = "order.processed.dlq"
+DEFAULT_PARTITIONS = 6
+ATTEMPT_TIMEOUT_MS = 5000
+TOPICS_READY_TIMEOUT_MS = 30000
+
+
+class BrokerNotReady(RuntimeError):
+    """The broker did not answer an admin request before the deadline."""
+
+
+def _servers(brokers: str | Sequence[str]) -> list[str]:
+    if isinstance(brokers, str):
+        return [b.strip() for b in brokers.split(",") if b.strip()]
+    return list(brokers)
+
+
+def _admin(brokers: str | Sequence[str], timeout_ms: int = ATTEMPT_TIMEOUT_MS) -> KafkaAdminClient:
+    return KafkaAdminClient(
+        bootstrap_servers=_servers(brokers),
+        client_id=os.environ.get("KAFKA_CLIENT_ID", "ecommerce-app") + "-admin",
+        request_timeout_ms=timeout_ms,
+        bootstrap_timeout_ms=timeout_ms,
+    )
+
+
+def _describe_live_cluster(brokers: str | Sequence[str], timeout_ms: int) -> dict:
+    admin = _admin(brokers, timeout_ms)
+    try:
+        cluster = admin.describe_cluster()
+    finally:
+        admin.close()
+    if cluster.get("controller_id", -1) < 0:
+        raise BrokerNotReady("no active controller yet")
+    if not any(not b.get("is_fenced") for b in cluster.get("brokers", [])):
+        raise BrokerNotReady("no unfenced broker yet")
+    return cluster
+
+
+def wait_until_ready(brokers: str | Sequence[str], timeout_s: float = 90.0) -> dict:
+    """The broker's DescribeCluster answer, once it has one; `BrokerNotReady` after `timeout_s`."""
+    attempt = retry(
+        retry=retry_if_exception_type((KafkaError, OSError, BrokerNotReady)),
+        stop=stop_after_delay(timeout_s),
+        wait=wait_fixed(0.5),
+    )(_describe_live_cluster)
+    try:
+        return attempt(brokers, int(min(ATTEMPT_TIMEOUT_MS, max(timeout_s, 0.5) * 1000)))
+    except RetryError as error:
+        last = error.last_attempt.exception()
+        raise BrokerNotReady(f"Kafka at {brokers} not ready within {timeout_s}s: {last!r}") from last
+
+
+def ensure_topics(
+    brokers: str | Sequence[str],
+    topics: Iterable[tuple[str, int]],
+    replication_factor: int = -1,
+) -> None:
+    """Create each (name, partitions) that is missing; return once all have leaders.
+
+    `replication_factor=-1` takes the broker's `default.replication.factor`.
+    """
+    wanted = {name: partitions for name, partitions in topics}
+    if not wanted:
+        return
+    admin = _admin(brokers)
+    try:
+        response = admin.create_topics(
+            {
+                name: {"num_partitions": partitions, "replication_factor": replication_factor}
+                for name, partitions in wanted.items()
+            },
+            raise_errors=False,
+        )
+        for topic in response["topics"]:
+            error = for_code(topic["error_code"])
+            if topic["error_code"] and error is not TopicAlreadyExistsError:
+                raise error(f"creating topic {topic['name']}: {topic.get('error_message')}")
+        admin.wait_for_topics(list(wanted), timeout_ms=TOPICS_READY_TIMEOUT_MS)
+    finally:
+        admin.close()
+
+
+@click.group()
+def cli() -> None:
+    """Kafka administration for the stack: readiness and topics."""
+
+
+@cli.command()
+@click.option("--timeout", default=90.0, show_default=True, help="Seconds to wait.")
+@click.option("--brokers", envvar="KAFKA_BROKERS", default=DEFAULT_BROKERS, show_default=True)
+def wait(timeout: float, brokers: str) -> None:
+    """Wait until the broker answers an admin request."""
+    try:
+        cluster = wait_until_ready(brokers, timeout)
+    except BrokerNotReady as error:
+        click.echo(str(error), err=True)
+        sys.exit(1)
+    click.echo(f"Kafka ready at {brokers} (cluster {cluster.get('cluster_id')})")
+
+
+@cli.command("create-topics")
+@click.option("--brokers", envvar="KAFKA_BROKERS", default=DEFAULT_BROKERS, show_default=True)
+@click.option("--topic", envvar="WORKER_TOPIC", default=DEFAULT_TOPIC, show_default=True)
+@click.option("--dlq-topic", envvar="WORKER_DLQ_TOPIC", default=DEFAULT_DLQ_TOPIC, show_default=True)
+@click.option("--partitions", envvar="KAFKA_TOPIC_PARTITIONS", default=DEFAULT_PARTITIONS, show_default=True)
+@click.option("--timeout", default=90.0, show_default=True, help="Seconds to wait for the broker first.")
+def create_topics(brokers: str, topic: str, dlq_topic: str, partitions: int, timeout: float) -> None:
+    """Create the order topic and its dead-letter topic if they are missing."""
+    try:
+        wait_until_ready(brokers, timeout)
+    except BrokerNotReady as error:
+        click.echo(str(error), err=True)
+        sys.exit(1)
+    ensure_topics(brokers, [(topic, partitions), (dlq_topic, partitions)])
+    click.echo(f"topics ready: {topic}, {dlq_topic} ({partitions} partitions when created)")
+
+
+if __name__ == "__main__":
+    cli()
