@@ -1,0 +1,72 @@
+"""Wire the settings into a running worker: metrics endpoint, consumer, store, dead-letter producer.
+
+`run_worker` is what `platform-worker` (no sub-command) runs; it returns the process exit code.
+"""
+import threading
+
+import structlog
+from kafka.errors import KafkaConnectionError, KafkaTimeoutError
+from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_fixed
+
+from common.log import configure_logging
+from platform_worker.config import WorkerSettings
+from platform_worker.consume import make_consumer
+from platform_worker.dead_letter import DeadLetterPublisher, make_producer
+from platform_worker.flood_guard import FloodGuard
+from platform_worker.metrics import WorkerMetrics, serve
+from platform_worker.process import BatchProcessor
+from platform_worker.retry import RetryPolicy
+from platform_worker.runner import RebalanceReporter, Worker, install_signal_handlers
+from platform_worker.store import OrderStore, connect
+
+log = structlog.get_logger("platform_worker")
+
+KAFKA_STARTUP_PATIENCE_S = 120
+CLOSE_TIMEOUT_MS = 3000
+
+
+def wait_for_kafka(factory, stopping: threading.Event):
+    """Build a Kafka client, retrying while the broker is not reachable yet."""
+    retrying = Retrying(
+        retry=retry_if_exception_type((KafkaTimeoutError, KafkaConnectionError)),
+        stop=stop_after_delay(KAFKA_STARTUP_PATIENCE_S) | (lambda state: stopping.is_set()),
+        wait=wait_fixed(1),
+        sleep=stopping.wait,
+        reraise=True,
+    )
+    return retrying(factory)
+
+
+def build_worker(settings: WorkerSettings, metrics: WorkerMetrics, stopping: threading.Event):
+    producer = wait_for_kafka(lambda: make_producer(settings), stopping)
+    consumer = wait_for_kafka(lambda: make_consumer(settings, RebalanceReporter(metrics)), stopping)
+    guard = FloodGuard(settings.flood_guard_share, settings.flood_guard_window_s, settings.flood_guard_min_records)
+    processor = BatchProcessor(
+        store=OrderStore(connect(settings.redis_url, settings.redis_timeout_s), settings.key_ttl_s),
+        dead_letters=DeadLetterPublisher(producer, settings.dlq_topic, settings.group_id, settings.dlq_timeout_s),
+        retry=RetryPolicy(settings, stopping),
+        guard=guard,
+        metrics=metrics,
+    )
+    return Worker(consumer, processor, guard, metrics, stopping), producer
+
+
+def run_worker(settings: WorkerSettings, stopping: threading.Event | None = None) -> int:
+    configure_logging("platform-worker", level=settings.log_level)
+    stopping = stopping or threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        install_signal_handlers(stopping)
+    metrics = WorkerMetrics()
+    server = serve(metrics, settings.metrics_host, settings.metrics_port)
+    log.info("worker starting", topic=settings.topic, group=settings.group_id, metrics_port=settings.metrics_port)
+    try:
+        worker, producer = build_worker(settings, metrics, stopping)
+        try:
+            worker.run()
+        finally:
+            worker.consumer.close(autocommit=False, timeout_ms=CLOSE_TIMEOUT_MS)
+            producer.close(timeout=CLOSE_TIMEOUT_MS / 1000)
+    finally:
+        server.shutdown()
+    log.info("worker stopped")
+    return 0

@@ -1,0 +1,82 @@
+"""Prometheus metrics and the health endpoints on WORKER_METRICS_PORT.
+
+`/metrics` answers 200 while the process lives (the stack's health check); `/readyz` answers 200
+only while the worker is in its group and consuming, 503 when the flood guard tripped or it stops.
+"""
+import threading
+from wsgiref.simple_server import WSGIRequestHandler, make_server
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector, make_wsgi_app
+from prometheus_client.exposition import ThreadingWSGIServer
+
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600)
+
+
+class WorkerMetrics:
+    def __init__(self, registry: CollectorRegistry | None = None):
+        self.registry = registry or CollectorRegistry()
+        ProcessCollector(registry=self.registry)
+        self.records = Counter(
+            "worker_records", "Records handled, by result: stored, retried, dead_lettered",
+            ["result"], registry=self.registry,
+        )
+        self.dead_lettered = Counter(
+            "worker_dead_lettered_records", "Records sent to the dead-letter topic, by error class",
+            ["error_class"], registry=self.registry,
+        )
+        self.retry_attempts = Counter(
+            "worker_retry_attempts", "Retries of a batch write after a transient failure", registry=self.registry
+        )
+        self.lag = Gauge(
+            "worker_consumer_lag", "Records behind the partition's end", ["topic", "partition"], registry=self.registry
+        )
+        self.latency = Histogram(
+            "worker_end_to_end_latency_seconds", "Redis write time minus the message's processedAt",
+            buckets=LATENCY_BUCKETS, registry=self.registry,
+        )
+        self.ready = Gauge("worker_ready", "1 while the worker is in its group and consuming", registry=self.registry)
+        self.flood_guard_tripped = Gauge(
+            "worker_flood_guard_tripped", "1 once the flood guard stopped the worker", registry=self.registry
+        )
+        self.partition_changes = Counter(
+            "worker_partition_changes", "Partitions assigned, revoked or lost in rebalances",
+            ["event"], registry=self.registry,
+        )
+        for event in ("assigned", "revoked", "lost"):
+            self.partition_changes.labels(event)
+        for result in ("stored", "retried", "dead_lettered"):
+            self.records.labels(result)
+
+        self._ready = False
+
+    def set_ready(self, ready: bool) -> None:
+        self._ready = ready
+        self.ready.set(1 if ready else 0)
+
+    def is_ready(self) -> bool:
+        return self._ready
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format, *args):  # access logs would drown the worker's own
+        pass
+
+
+def serve(metrics: WorkerMetrics, host: str, port: int) -> ThreadingWSGIServer:
+    """Start the HTTP endpoints on a daemon thread; returns the server (call `.shutdown()` to stop)."""
+    prometheus_app = make_wsgi_app(metrics.registry)
+
+    def app(environ, start_response):
+        path = environ.get("PATH_INFO", "/")
+        if path == "/readyz":
+            ok = metrics.is_ready()
+            start_response("200 OK" if ok else "503 Service Unavailable", [("Content-Type", "text/plain")])
+            return [b"ready\n" if ok else b"not ready\n"]
+        if path == "/healthz":
+            start_response("200 OK", [("Content-Type", "text/plain")])
+            return [b"ok\n"]
+        return prometheus_app(environ, start_response)
+
+    server = make_server(host, port, app, ThreadingWSGIServer, handler_class=_QuietHandler)
+    threading.Thread(target=server.serve_forever, name="metrics-http", daemon=True).start()
+    return server

@@ -1,0 +1,50 @@
+import json
+
+import pytest
+from pydantic import ValidationError
+
+from platform_worker.decode import decode
+from platform_worker.errors import PoisonRecord
+
+VALID = {
+    "orderId": 101,
+    "userId": 7,
+    "finalAmount": 45000,
+    "couponId": None,
+    "items": [{"productOptionId": 3, "productName": "T-shirt", "quantity": 2, "price": 25000}],
+    "processedAt": "2026-11-23T10:15:30.123Z",
+}
+
+
+def test_a_valid_record_keeps_its_value_bytes_unchanged():
+    value = json.dumps(VALID, indent=2).encode()
+    order = decode(value)
+    assert order.order_id == 101
+    assert order.value is value
+    assert order.processed_at == pytest.approx(1795428930.123)
+
+
+@pytest.mark.parametrize(
+    "value, cause",
+    [
+        (b"\xff\xfe{}", UnicodeDecodeError),
+        (b"not json", ValidationError),
+        (json.dumps({**VALID, "orderId": None}).encode(), ValidationError),
+        (json.dumps({**VALID, "finalAmount": "45000"}).encode(), ValidationError),
+        (json.dumps({k: v for k, v in VALID.items() if k != "orderId"}).encode(), ValidationError),
+    ],
+    ids=["not-utf8", "not-json", "null-order-id", "wrong-type", "missing-order-id"],
+)
+def test_a_record_that_can_never_succeed_is_poison(value, cause):
+    with pytest.raises(PoisonRecord) as raised:
+        decode(value)
+    assert isinstance(raised.value.cause, cause)
+
+
+def test_a_record_without_value_is_poison():
+    with pytest.raises(PoisonRecord):
+        decode(None)
+
+
+def test_an_unparseable_processed_at_is_stored_without_a_latency():
+    assert decode(json.dumps({**VALID, "processedAt": "yesterday"}).encode()).processed_at is None
