@@ -1,0 +1,473 @@
+#!/usr/bin/env bash
+# The native stack (no Docker engine): PostgreSQL and Redis from Debian's packages, the official
+# Apache Kafka broker (KRaft, single node) from Maven Central on the machine's Java 17, and the
+# three services from the project's venv. Everything listens on 127.0.0.1 only.
+#
+# State lives under $STACK_DIR (default <repo>/.stack): data directories, logs in log/<name>.log,
+# pid files in run/<name>.pid. A component is stopped only through its own pid file.
+#
+#   stack/native.sh install | infra | migrate | seed | up | down | status
+#   stack/native.sh start <name> | stop <name>      name: postgres kafka redis order-api outbox-relay platform-worker
+#   stack/native.sh run <command...>                 runs a command with the stack's environment
+#
+# Ports are overridable so several stacks can run side by side: STACK_PG_PORT, STACK_REDIS_PORT,
+# STACK_KAFKA_PORT, STACK_KAFKA_CONTROLLER_PORT, API_PORT, RELAY_METRICS_PORT, WORKER_METRICS_PORT.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+STACK_DIR="${STACK_DIR:-$ROOT/.stack}"
+mkdir -p "$STACK_DIR"
+STACK_DIR="$(cd "$STACK_DIR" && pwd)"
+VENV="${VENV:-$ROOT/.venv}"
+LOG_DIR="$STACK_DIR/log"
+RUN_DIR="$STACK_DIR/run"
+
+export STACK_PG_PORT="${STACK_PG_PORT:-5432}"
+export STACK_REDIS_PORT="${STACK_REDIS_PORT:-6379}"
+export STACK_KAFKA_PORT="${STACK_KAFKA_PORT:-9092}"
+export STACK_KAFKA_CONTROLLER_PORT="${STACK_KAFKA_CONTROLLER_PORT:-9093}"
+export API_PORT="${API_PORT:-8000}"
+export RELAY_METRICS_PORT="${RELAY_METRICS_PORT:-9101}"
+export WORKER_METRICS_PORT="${WORKER_METRICS_PORT:-9102}"
+export DATABASE_URL="${DATABASE_URL:-postgresql+psycopg2://outbox:outbox@127.0.0.1:$STACK_PG_PORT/outbox}"
+export KAFKA_BROKERS="${KAFKA_BROKERS:-127.0.0.1:$STACK_KAFKA_PORT}"
+export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:$STACK_REDIS_PORT/0}"
+export ADMIN_TOKEN="${ADMIN_TOKEN:-dev-admin-token}"
+export ENVIRONMENT="${ENVIRONMENT:-dev}"
+
+INFRA=(postgres redis kafka)
+SERVICES=(order-api outbox-relay platform-worker)
+ALL=("${INFRA[@]}" "${SERVICES[@]}")
+
+PG_DATA="$STACK_DIR/postgres/data"
+PG_SOCKET="$STACK_DIR/postgres/socket"
+KAFKA_DIR="$STACK_DIR/kafka"
+KAFKA_LIBS="$KAFKA_DIR/libs"
+
+say() { printf '==> %s\n' "$*"; }
+die() { printf 'native.sh: %s\n' "$*" >&2; exit 1; }
+hash_of() { sha256sum "$1" | cut -d' ' -f1; }
+
+# ---------------------------------------------------------------- install
+
+apt_install_missing() {
+  local missing=()
+  compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || missing+=(postgresql)
+  command -v redis-server >/dev/null && command -v redis-cli >/dev/null || missing+=(redis-server)
+  command -v curl >/dev/null || missing+=(curl)
+  command -v java >/dev/null || missing+=(openjdk-17-jre-headless)
+  command -v mvn >/dev/null || missing+=(maven)
+  [ "${#missing[@]}" -eq 0 ] && return 0
+  [ "$(id -u)" -eq 0 ] || die "missing ${missing[*]}; run as root or install them"
+  say "apt-get install ${missing[*]}"
+  # Debian's packages start their own server (postgres 5432, redis 6379) on install: forbid that.
+  local created_policy=0
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+    chmod 755 /usr/sbin/policy-rc.d
+    created_policy=1
+  fi
+  local status=0
+  {
+    DEBIAN_FRONTEND=noninteractive apt-get -q -o DPkg::Lock::Timeout=300 update &&
+      DEBIAN_FRONTEND=noninteractive apt-get -q -y -o DPkg::Lock::Timeout=300 \
+        install --no-install-recommends "${missing[@]}"
+  } >>"$LOG_DIR/install.log" 2>&1 || status=$?
+  [ "$created_policy" -eq 1 ] && rm -f /usr/sbin/policy-rc.d
+  [ "$status" -eq 0 ] || die "apt-get failed ($status); see $LOG_DIR/install.log"
+}
+
+install_kafka_libs() {
+  local pom="$ROOT/stack/kafka/pom.xml" stamp="$KAFKA_DIR/libs.stamp"
+  if [ -d "$KAFKA_LIBS" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$(hash_of "$pom")" ]; then
+    return 0
+  fi
+  say "gathering the Kafka broker's jars with mvn into $KAFKA_LIBS"
+  local tmp="$KAFKA_DIR/libs.tmp"
+  rm -rf "$tmp"
+  mvn -q -B -f "$pom" dependency:copy-dependencies -DincludeScope=runtime \
+    -DoutputDirectory="$tmp" >>"$LOG_DIR/install.log" 2>&1 ||
+    die "mvn could not gather the Kafka jars; see $LOG_DIR/install.log"
+  rm -rf "$KAFKA_LIBS" "$ROOT/stack/kafka/target"
+  mv "$tmp" "$KAFKA_LIBS"
+  hash_of "$pom" >"$stamp"
+}
+
+python_for_venv() {
+  local candidate
+  for candidate in python3.11 python3; do
+    if command -v "$candidate" >/dev/null &&
+      "$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
+      echo "$candidate"
+      return 0
+    fi
+  done
+  die "Python 3.11 not found (the project requires it)"
+}
+
+install_python() {
+  local stamp="$VENV/.stack-pyproject.sha256" want
+  want="$(hash_of "$ROOT/pyproject.toml")"
+  if [ -x "$VENV/bin/python" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
+    return 0
+  fi
+  if ! "$VENV/bin/python" -c '' 2>/dev/null; then
+    say "creating the virtual environment $VENV"
+    rm -rf "$VENV"
+    "$(python_for_venv)" -m venv "$VENV"
+  fi
+  say "pip install -e '.[dev,bench]' into $VENV"
+  (cd "$ROOT" && "$VENV/bin/pip" install -q --disable-pip-version-check -e '.[dev,bench]') \
+    >>"$LOG_DIR/install.log" 2>&1 || die "pip install failed; see $LOG_DIR/install.log"
+  echo "$want" >"$stamp"
+}
+
+cmd_install() {
+  apt_install_missing
+  install_kafka_libs
+  install_python
+}
+
+# ---------------------------------------------------------------- processes
+
+pid_file() { echo "$RUN_DIR/$1.pid"; }
+
+alive() {
+  local pid="$1" state
+  [ -r "/proc/$pid/stat" ] || return 1
+  state="$(sed 's/^.*) //' "/proc/$pid/stat" | cut -d' ' -f1)"
+  [ "$state" != Z ]
+}
+
+# The kernel's start time of a pid: with the pid it identifies one process, never a later reuse.
+start_time() { sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f20; }
+
+record_pid() {
+  echo "$2" >"$(pid_file "$1")"
+  start_time "$2" >"$RUN_DIR/$1.started"
+}
+
+forget_pid() { rm -f "$(pid_file "$1")" "$RUN_DIR/$1.started"; }
+
+running_pid() {
+  local file pid
+  file="$(pid_file "$1")"
+  [ -s "$file" ] || return 1
+  pid="$(cat "$file")"
+  alive "$pid" || return 1
+  [ "$(start_time "$pid")" = "$(cat "$RUN_DIR/$1.started" 2>/dev/null)" ] || return 1
+  echo "$pid"
+}
+
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+require_free_ports() {
+  local name="$1" port
+  shift
+  for port in "$@"; do
+    port_in_use "$port" && die "cannot start $name: 127.0.0.1:$port is already in use (another stack? set STACK_*_PORT)"
+  done
+  return 0
+}
+
+# Runs "$@" detached from the terminal, output appended to the component's log; records its pid.
+spawn() {
+  local name="$1"
+  shift
+  (cd "$ROOT" && exec setsid nohup "$@" >>"$LOG_DIR/$name.log" 2>&1 </dev/null) &
+  record_pid "$name" "$!"
+}
+
+# Polls "$check" until it succeeds; fails early if the process died, or at the deadline.
+wait_healthy() {
+  local name="$1" timeout="$2" check="$3" pid deadline
+  pid="$(cat "$(pid_file "$name")")"
+  deadline=$((SECONDS + timeout))
+  until "$check" >/dev/null 2>&1; do
+    if ! alive "$pid"; then
+      forget_pid "$name"
+      tail -n 25 "$LOG_DIR/$name.log" >&2 || true
+      die "$name exited during start-up; see $LOG_DIR/$name.log"
+    fi
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      tail -n 25 "$LOG_DIR/$name.log" >&2 || true
+      die "$name not healthy within ${timeout}s (pid $pid still running); see $LOG_DIR/$name.log"
+    fi
+    sleep 0.3
+  done
+}
+
+http_ok() { curl -fsS -o /dev/null --max-time 2 "$1"; }
+
+# ---------------------------------------------------------------- postgres
+
+pg_bin() {
+  local dir
+  dir="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
+  [ -n "$dir" ] || die "PostgreSQL binaries not found in /usr/lib/postgresql/*/bin; run: stack/native.sh install"
+  echo "$dir"
+}
+
+as_postgres() { (cd / && runuser -u postgres -- "$@"); }
+
+# postgres refuses to run as root: let the postgres user reach its directories under $STACK_DIR.
+pg_prepare_dirs() {
+  mkdir -p "$STACK_DIR/postgres" "$PG_SOCKET"
+  chmod o+x "$STACK_DIR" "$STACK_DIR/postgres"
+  chown postgres:postgres "$PG_SOCKET"
+  touch "$LOG_DIR/postgres.log"
+  chown postgres:postgres "$LOG_DIR/postgres.log"
+  as_postgres test -x "$STACK_DIR/postgres" && return 0
+  local dir="" part
+  IFS=/ read -ra parts <<<"${STACK_DIR#/}"
+  for part in "${parts[@]}"; do
+    dir="$dir/$part"
+    if ! as_postgres test -x "$dir"; then
+      say "letting the postgres user traverse $dir (chmod o+x)"
+      chmod o+x "$dir"
+    fi
+  done
+}
+
+pg_init() {
+  [ -s "$PG_DATA/PG_VERSION" ] && return 0
+  say "initdb $PG_DATA"
+  mkdir -p "$PG_DATA"
+  chown postgres:postgres "$PG_DATA"
+  chmod 700 "$PG_DATA"
+  as_postgres "$(pg_bin)/initdb" -D "$PG_DATA" -U postgres -E UTF8 --locale=C.UTF-8 \
+    --auth-local=peer --auth-host=scram-sha-256 >>"$LOG_DIR/postgres.log" 2>&1 ||
+    die "initdb failed; see $LOG_DIR/postgres.log"
+}
+
+pg_healthy() { "$(pg_bin)/pg_isready" -q -h 127.0.0.1 -p "$STACK_PG_PORT"; }
+
+pg_sql() {
+  as_postgres "$(pg_bin)/psql" -h "$PG_SOCKET" -p "$STACK_PG_PORT" -d postgres -v ON_ERROR_STOP=1 -qAt "$@"
+}
+
+pg_create_role_and_database() {
+  pg_sql -c "DO \$\$ BEGIN
+      IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'outbox') THEN
+        CREATE ROLE outbox LOGIN CREATEDB PASSWORD 'outbox';
+      END IF;
+    END \$\$;" >/dev/null
+  if [ -z "$(pg_sql -c "SELECT 1 FROM pg_database WHERE datname = 'outbox'")" ]; then
+    pg_sql -c "CREATE DATABASE outbox OWNER outbox" >/dev/null
+  fi
+}
+
+start_postgres() {
+  [ -x "$(pg_bin)/postgres" ] || die "PostgreSQL is not installed; run: stack/native.sh install"
+  require_free_ports postgres "$STACK_PG_PORT"
+  pg_prepare_dirs
+  pg_init
+  as_postgres "$(pg_bin)/pg_ctl" -D "$PG_DATA" -l "$LOG_DIR/postgres.log" -w -t 60 start -o \
+    "-p $STACK_PG_PORT -k $PG_SOCKET -c listen_addresses=127.0.0.1 -c max_connections=300" \
+    >/dev/null || { tail -n 25 "$LOG_DIR/postgres.log" >&2; die "postgres did not start; see $LOG_DIR/postgres.log"; }
+  record_pid postgres "$(head -n 1 "$PG_DATA/postmaster.pid")"
+  wait_healthy postgres 60 pg_healthy
+  pg_create_role_and_database
+}
+
+# ---------------------------------------------------------------- redis
+
+redis_healthy() { [ "$(redis-cli -h 127.0.0.1 -p "$STACK_REDIS_PORT" ping 2>/dev/null)" = PONG ]; }
+
+start_redis() {
+  command -v redis-server >/dev/null || die "redis-server is not installed; run: stack/native.sh install"
+  require_free_ports redis "$STACK_REDIS_PORT"
+  mkdir -p "$STACK_DIR/redis"
+  spawn redis redis-server --bind 127.0.0.1 --port "$STACK_REDIS_PORT" --dir "$STACK_DIR/redis" \
+    --appendonly yes --save "3600 1 300 100 60 10000" --daemonize no --logfile ""
+  wait_healthy redis 30 redis_healthy
+}
+
+# ---------------------------------------------------------------- kafka
+
+kafka_java() { java -cp "$KAFKA_LIBS/*" -Dlog4j2.configurationFile="$ROOT/stack/kafka/log4j2.yaml" "$@"; }
+
+kafka_configure() {
+  mkdir -p "$KAFKA_DIR/data"
+  sed -e "s#@KAFKA_PORT@#$STACK_KAFKA_PORT#g" \
+    -e "s#@CONTROLLER_PORT@#$STACK_KAFKA_CONTROLLER_PORT#g" \
+    -e "s#@DATA_DIR@#$KAFKA_DIR/data#g" \
+    "$ROOT/stack/kafka/server.properties.template" >"$KAFKA_DIR/server.properties"
+  [ -s "$KAFKA_DIR/cluster-id" ] || kafka_java kafka.tools.StorageTool random-uuid 2>/dev/null |
+    tail -n 1 >"$KAFKA_DIR/cluster-id"
+  [ -s "$KAFKA_DIR/data/meta.properties" ] && return 0
+  say "formatting Kafka storage in $KAFKA_DIR/data"
+  kafka_java kafka.tools.StorageTool format --standalone -t "$(cat "$KAFKA_DIR/cluster-id")" \
+    -c "$KAFKA_DIR/server.properties" >>"$LOG_DIR/kafka.log" 2>&1 ||
+    die "formatting Kafka storage failed; see $LOG_DIR/kafka.log"
+}
+
+kafka_healthy() { "$VENV/bin/python" -m common.kafka_admin wait --timeout 2; }
+
+start_kafka() {
+  [ -d "$KAFKA_LIBS" ] && [ -x "$VENV/bin/python" ] || die "Kafka is not installed; run: stack/native.sh install"
+  require_free_ports kafka "$STACK_KAFKA_PORT" "$STACK_KAFKA_CONTROLLER_PORT"
+  kafka_configure
+  # shellcheck disable=SC2086
+  spawn kafka java ${KAFKA_HEAP_OPTS:--Xms512m -Xmx1g} -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
+    -Djava.awt.headless=true -cp "$KAFKA_LIBS/*" \
+    -Dlog4j2.configurationFile="$ROOT/stack/kafka/log4j2.yaml" kafka.Kafka "$KAFKA_DIR/server.properties"
+  wait_healthy kafka 90 kafka_healthy
+}
+
+create_topics() { "$VENV/bin/python" -m common.kafka_admin create-topics; }
+
+# ---------------------------------------------------------------- services
+
+api_healthy() { http_ok "http://127.0.0.1:$API_PORT/readyz"; }
+relay_healthy() { http_ok "http://127.0.0.1:$RELAY_METRICS_PORT/metrics"; }
+worker_healthy() { http_ok "http://127.0.0.1:$WORKER_METRICS_PORT/metrics"; }
+
+start_service() {
+  local name="$1" port="$2" check="$3"
+  [ -x "$VENV/bin/$name" ] || die "$VENV/bin/$name not found; run: stack/native.sh install"
+  require_free_ports "$name" "$port"
+  spawn "$name" "$VENV/bin/$name"
+  wait_healthy "$name" 60 "$check"
+}
+
+# ---------------------------------------------------------------- start, stop, status
+
+port_of() {
+  case "$1" in
+    postgres) echo "$STACK_PG_PORT" ;;
+    redis) echo "$STACK_REDIS_PORT" ;;
+    kafka) echo "$STACK_KAFKA_PORT" ;;
+    order-api) echo "$API_PORT" ;;
+    outbox-relay) echo "$RELAY_METRICS_PORT" ;;
+    platform-worker) echo "$WORKER_METRICS_PORT" ;;
+  esac
+}
+
+known() {
+  local name
+  for name in "${ALL[@]}"; do [ "$name" = "$1" ] && return 0; done
+  die "unknown component '${1:-}'; one of: ${ALL[*]}"
+}
+
+cmd_start() {
+  local name="$1" pid
+  known "$name"
+  if pid="$(running_pid "$name")"; then
+    say "$name already running (pid $pid)"
+    return 0
+  fi
+  forget_pid "$name"
+  say "starting $name"
+  case "$name" in
+    postgres) start_postgres ;;
+    redis) start_redis ;;
+    kafka) start_kafka ;;
+    order-api) start_service order-api "$API_PORT" api_healthy ;;
+    outbox-relay) start_service outbox-relay "$RELAY_METRICS_PORT" relay_healthy ;;
+    platform-worker) start_service platform-worker "$WORKER_METRICS_PORT" worker_healthy ;;
+  esac
+  say "$name healthy (pid $(cat "$(pid_file "$name")"), 127.0.0.1:$(port_of "$name"))"
+}
+
+cmd_stop() {
+  local name="$1" pid signal=TERM timeout=30 deadline
+  known "$name"
+  if ! pid="$(running_pid "$name")"; then
+    forget_pid "$name"
+    say "$name not running"
+    return 0
+  fi
+  case "$name" in
+    # SIGTERM is postgres' "smart" shutdown, which waits for every client to leave; SIGINT is "fast".
+    postgres) signal=INT timeout=60 ;;
+    kafka) timeout=60 ;;
+  esac
+  say "stopping $name (pid $pid, SIG$signal)"
+  kill -s "$signal" "$pid" 2>/dev/null || true
+  deadline=$((SECONDS + timeout))
+  while alive "$pid" && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.2; done
+  if alive "$pid"; then
+    say "$name still running after ${timeout}s: SIGKILL"
+    kill -s KILL "$pid" 2>/dev/null || true
+    while alive "$pid"; do sleep 0.1; done
+  fi
+  forget_pid "$name"
+}
+
+cmd_status() {
+  local name pid
+  for name in "${ALL[@]}"; do
+    if pid="$(running_pid "$name")"; then
+      printf '%-16s running  pid %-8s 127.0.0.1:%s\n' "$name" "$pid" "$(port_of "$name")"
+    else
+      printf '%-16s stopped\n' "$name"
+    fi
+  done
+}
+
+# ---------------------------------------------------------------- composite commands
+
+cmd_infra() {
+  cmd_install
+  local name
+  for name in "${INFRA[@]}"; do cmd_start "$name"; done
+  create_topics
+}
+
+cmd_migrate() {
+  cmd_start postgres
+  say "alembic upgrade head"
+  (cd "$ROOT" && "$VENV/bin/alembic" upgrade head)
+}
+
+cmd_seed() {
+  cmd_start postgres
+  say "loading demo data"
+  (cd "$ROOT" && "$VENV/bin/python" -m order_api.seed)
+}
+
+cmd_up() {
+  cmd_infra
+  cmd_migrate
+  cmd_seed
+  local name
+  for name in "${SERVICES[@]}"; do cmd_start "$name"; done
+  cat <<EOF
+
+The stack is up (native; state in $STACK_DIR).
+  API            http://127.0.0.1:$API_PORT   (OpenAPI: http://127.0.0.1:$API_PORT/openapi.json)
+  relay metrics  http://127.0.0.1:$RELAY_METRICS_PORT/metrics
+  worker metrics http://127.0.0.1:$WORKER_METRICS_PORT/metrics
+  PostgreSQL     $DATABASE_URL
+  Kafka          $KAFKA_BROKERS      Redis $REDIS_URL
+  logs           $LOG_DIR/<name>.log
+  status / stop  make status · make down (data stays) · make stop-<name> / make start-<name>
+EOF
+}
+
+cmd_down() {
+  local i
+  for ((i = ${#ALL[@]} - 1; i >= 0; i--)); do cmd_stop "${ALL[$i]}"; done
+}
+
+main() {
+  mkdir -p "$LOG_DIR" "$RUN_DIR"
+  local command="${1:-}"
+  shift || true
+  case "$command" in
+    install) cmd_install ;;
+    infra) cmd_infra ;;
+    migrate) cmd_migrate ;;
+    seed) cmd_seed ;;
+    up) cmd_up ;;
+    down) cmd_down ;;
+    status) cmd_status ;;
+    start) cmd_start "${1:-}" ;;
+    stop) cmd_stop "${1:-}" ;;
+    run) exec "$@" ;;
+    *) die "usage: $0 install|infra|migrate|seed|up|down|status|start <name>|stop <name>|run <command...>" ;;
+  esac
+}
+
+main "$@"
