@@ -41,8 +41,12 @@ outbox = Table(
     Column("published_at", DateTime(timezone=True), nullable=True),
     Column("attempts", Integer, nullable=False, server_default=text("0")),
     Column("last_error", Text, nullable=True),
+    # Not in DESIGN.md's contract: the relay's retry time after a failed attempt (0003_relay).
+    Column("next_attempt_at", DateTime(timezone=True), nullable=True),
     Index("ix_outbox_pending", "id", postgresql_where=text("published_at IS NULL")),
     Index("ix_outbox_aggregateid", "aggregateid"),
+    Index("ix_outbox_pending_key", "aggregateid", "id", postgresql_where=text("published_at IS NULL")),
+    Index("ix_outbox_published_at", "published_at", postgresql_where=text("published_at IS NOT NULL")),
     UniqueConstraint("event_id", name="uq_outbox_event_id"),
 )
 

@@ -1,0 +1,55 @@
+"""`outbox-relay`: without a sub-command runs the relay until SIGTERM/SIGINT; `status` reports the backlog."""
+import logging
+import sys
+
+import click
+
+from common.db import make_engine
+from common.log import configure_logging
+from outbox_relay import metrics, status as backlog_status
+from outbox_relay.config import Settings
+from outbox_relay.publish import Publisher
+from outbox_relay.runner import Relay, Stop, install_signal_handlers
+from outbox_relay.wakeup import Wakeup
+
+
+def build_engine(settings: Settings):
+    return make_engine(settings.database_url, pool_size=2, max_overflow=2, connect_args={"connect_timeout": 5})
+
+
+def run_relay(settings: Settings) -> None:
+    configure_logging("outbox-relay", level=settings.log_level)
+    logging.getLogger("kafka").setLevel(settings.kafka_log_level)
+    stop = Stop(settings.shutdown_grace_seconds)
+    signal_socket, _signal_writer = install_signal_handlers(stop)
+    engine = build_engine(settings)
+    metrics.serve(settings.metrics_host, settings.metrics_port)
+    relay = Relay(settings, engine, Publisher(settings), Wakeup(settings.database_url, signal_socket), stop)
+    try:
+        relay.run()
+    finally:
+        engine.dispose()
+
+
+@click.group(invoke_without_command=True)
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """The outbox relay: publishes committed outbox rows to Kafka, in order per key."""
+    if ctx.invoked_subcommand is None:
+        run_relay(Settings())
+        sys.exit(0)
+
+
+@main.command()
+def status() -> None:
+    """Pending count, oldest pending age and last error per topic."""
+    engine = build_engine(Settings())
+    try:
+        with engine.connect() as conn:
+            click.echo(backlog_status.render(backlog_status.topic_statuses(conn)))
+    finally:
+        engine.dispose()
+
+
+if __name__ == "__main__":
+    main()

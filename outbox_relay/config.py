@@ -1,0 +1,51 @@
+"""Settings of the outbox relay, read once from the environment at start-up.
+
+Shared names (DATABASE_URL, KAFKA_BROKERS, KAFKA_CLIENT_ID) come as DESIGN.md spells them;
+every other setting has the RELAY_ prefix and a safe default.
+"""
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "postgresql+psycopg2://outbox:outbox@127.0.0.1:5432/outbox"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="RELAY_", extra="ignore")
+
+    database_url: str = Field(DEFAULT_DATABASE_URL, validation_alias="DATABASE_URL")
+    kafka_brokers: str = Field("127.0.0.1:9092", validation_alias="KAFKA_BROKERS")
+    kafka_client_id: str = Field("ecommerce-app", validation_alias="KAFKA_CLIENT_ID")
+
+    batch_size: int = Field(500, gt=0)
+    poll_interval_seconds: float = Field(1.0, gt=0)
+    backoff_initial_seconds: float = Field(0.5, gt=0)
+    backoff_max_seconds: float = Field(30.0, gt=0)
+    shutdown_grace_seconds: float = Field(5.0, ge=0)
+
+    retention_hours: float = Field(168, gt=0)
+    retention_batch_size: int = Field(1000, gt=0)
+    retention_interval_seconds: float = Field(300.0, gt=0)
+
+    metrics_host: str = "0.0.0.0"
+    metrics_port: int = 9101
+    stats_interval_seconds: float = Field(5.0, gt=0)
+
+    linger_ms: int = Field(5, ge=0)
+    producer_batch_size: int = Field(262144, gt=0)
+    compression_type: str | None = None
+    request_timeout_ms: int = Field(5000, gt=0)
+    delivery_timeout_ms: int = Field(10000, gt=0)
+    max_block_ms: int = Field(5000, gt=0)
+
+    log_level: str = "INFO"
+    kafka_log_level: str = "CRITICAL"
+
+    @model_validator(mode="after")
+    def _delivery_timeout_covers_one_request(self) -> "Settings":
+        if self.delivery_timeout_ms < self.request_timeout_ms + self.linger_ms:
+            raise ValueError("RELAY_DELIVERY_TIMEOUT_MS must be >= RELAY_REQUEST_TIMEOUT_MS + RELAY_LINGER_MS")
+        return self
+
+    @property
+    def brokers(self) -> list[str]:
+        return [broker.strip() for broker in self.kafka_brokers.split(",") if broker.strip()]

@@ -1,0 +1,173 @@
+"""Producing claimed rows to Kafka and learning, per row, whether the broker acknowledged it.
+
+Guarantees: acks=all with idempotence on; a row counts as acknowledged only when its future
+succeeded. Key = aggregateid, value = the payload JSON exactly as stored, headers = DESIGN.md's
+(`event_id`, `event_type`, `content-type`) followed by the row's own (which cannot override them).
+A batch never waits longer than the producer's delivery timeout, and stops waiting early when the
+caller abandons it (shutdown); rows not resolved by then are released, neither acked nor failed.
+
+A refusal (a non-retriable error such as MESSAGE_TOO_LARGE) puts kafka-python's idempotent
+producer in a fatal state that fails every other record in flight with the same error. So after a
+refusal the producer is replaced and the failed rows are sent again one by one: only the row the
+broker really refuses is reported as failed. The claim gives at most one row per key per batch,
+so sending them again one by one cannot reorder a key.
+"""
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+from kafka import KafkaProducer
+from kafka.errors import KafkaError, KafkaTimeoutError
+
+from common.order_processed import CONTENT_TYPE, HEADER_CONTENT_TYPE, HEADER_EVENT_ID, HEADER_EVENT_TYPE
+from outbox_relay.claim import ClaimedRow
+from outbox_relay.config import Settings
+from outbox_relay.errors import BrokerUnavailable
+
+_CONTRACT_HEADERS = {HEADER_EVENT_ID, HEADER_EVENT_TYPE, HEADER_CONTENT_TYPE}
+_CONTENT_TYPE = CONTENT_TYPE.encode()
+_WAIT_SLICE_SECONDS = 0.2
+
+
+@dataclass
+class PublishResult:
+    acked: list[ClaimedRow] = field(default_factory=list)
+    failed: list[tuple[ClaimedRow, BaseException]] = field(default_factory=list)
+    released: list[ClaimedRow] = field(default_factory=list)
+    acked_at: float = 0.0
+
+    @property
+    def broker_down(self) -> bool:
+        """Nothing acknowledged and every failure transient: the broker, not a record, is the problem."""
+        return bool(self.failed) and not self.acked and all(retriable(error) for _, error in self.failed)
+
+    @property
+    def refused(self) -> bool:
+        return any(not retriable(error) for _, error in self.failed)
+
+
+def retriable(error: BaseException) -> bool:
+    return bool(getattr(error, "retriable", False))
+
+
+def record_headers(row: ClaimedRow) -> list[tuple[str, bytes]]:
+    headers = [
+        (HEADER_EVENT_ID, row.event_id.encode()),
+        (HEADER_EVENT_TYPE, row.type.encode()),
+        (HEADER_CONTENT_TYPE, _CONTENT_TYPE),
+    ]
+    if row.headers != "{}":
+        headers += [
+            (name, str(value).encode())
+            for name, value in row.extra_headers().items()
+            if name not in _CONTRACT_HEADERS
+        ]
+    return headers
+
+
+def describe(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"[:1000]
+
+
+def make_producer(settings: Settings) -> KafkaProducer:
+    return KafkaProducer(
+        bootstrap_servers=settings.brokers,
+        client_id=settings.kafka_client_id,
+        acks="all",
+        enable_idempotence=True,
+        linger_ms=settings.linger_ms,
+        batch_size=settings.producer_batch_size,
+        compression_type=settings.compression_type,
+        request_timeout_ms=settings.request_timeout_ms,
+        delivery_timeout_ms=settings.delivery_timeout_ms,
+        max_block_ms=settings.max_block_ms,
+        allow_auto_create_topics=False,
+        metrics_enabled=False,
+    )
+
+
+class Publisher:
+    """One KafkaProducer, created on first use and again after it was closed."""
+
+    def __init__(self, settings: Settings):
+        self._settings = settings
+        self._producer: KafkaProducer | None = None
+
+    def producer(self) -> KafkaProducer:
+        if self._producer is None:
+            try:
+                self._producer = make_producer(self._settings)
+            except KafkaError as error:
+                raise BrokerUnavailable(describe(error)) from error
+        return self._producer
+
+    def publish(self, rows: list[ClaimedRow], abandon: Callable[[], bool] = lambda: False) -> PublishResult:
+        result = self._send_and_wait(rows, abandon)
+        if result.failed:
+            self.close(timeout=0)
+        if result.refused and len(result.failed) > 1:
+            suspects, result.failed = result.failed, []
+            for row, _ in suspects:
+                single = self._send_and_wait([row], abandon)
+                if single.failed:
+                    self.close(timeout=0)
+                result.acked += single.acked
+                result.failed += single.failed
+                result.released += single.released
+                result.acked_at = single.acked_at
+        return result
+
+    def _send_and_wait(self, rows: list[ClaimedRow], abandon: Callable[[], bool]) -> PublishResult:
+        producer = self.producer()
+        result = PublishResult()
+        sent = []
+        for index, row in enumerate(rows):
+            try:
+                future = producer.send(
+                    row.topic,
+                    key=row.aggregateid.encode(),
+                    value=row.payload.encode(),
+                    headers=record_headers(row),
+                )
+            except KafkaError as error:
+                result.failed.append((row, error))
+                if isinstance(error, KafkaTimeoutError):
+                    # metadata did not come within max_block_ms: the next rows would wait as long
+                    result.released.extend(rows[index + 1:])
+                    break
+                continue
+            sent.append((row, future))
+        self._await(producer, [future for _, future in sent], abandon)
+        result.acked_at = time.time()
+        for row, future in sent:
+            if not future.is_done:
+                result.released.append(row)
+            elif future.succeeded():
+                result.acked.append(row)
+            else:
+                result.failed.append((row, future.exception))
+        return result
+
+    def _await(self, producer: KafkaProducer, futures: list, abandon: Callable[[], bool]) -> None:
+        """Until every future is done, the delivery timeout (plus a margin) passed, or `abandon()`."""
+        deadline = time.monotonic() + self._settings.delivery_timeout_ms / 1000 + 1.0
+        while True:
+            pending = [future for future in futures if not future.is_done]
+            if not pending or abandon() or time.monotonic() >= deadline:
+                return
+            try:
+                producer.flush(timeout=_WAIT_SLICE_SECONDS)
+            except KafkaTimeoutError:
+                continue
+            except KafkaError:
+                # flush() trips over a batch the producer split after MESSAGE_TOO_LARGE; the
+                # records' own futures follow the split, so wait on one of those instead.
+                try:
+                    pending[0].get(timeout=_WAIT_SLICE_SECONDS)
+                except KafkaError:
+                    pass
+
+    def close(self, timeout: float = 2.0) -> None:
+        if self._producer is not None:
+            producer, self._producer = self._producer, None
+            producer.close(timeout=timeout)

@@ -1,0 +1,80 @@
+"""Waking the relay: on NOTIFY outbox_pending, on a signal, or after the fallback poll interval.
+
+The 0001 migration's trigger notifies `outbox_pending` once per inserting statement, delivered by
+PostgreSQL at commit, so an idle relay publishes within milliseconds of a commit. A lost
+notification (the LISTEN connection dropped, a notify before LISTEN) only delays until the next
+poll: the claim query, not the notification, decides what is pending.
+"""
+import select
+import socket
+
+import psycopg2
+import psycopg2.extensions
+import structlog
+from sqlalchemy.engine import make_url
+
+from common.outbox import NOTIFY_CHANNEL
+
+log = structlog.get_logger(__name__)
+
+
+def libpq_dsn(database_url: str) -> str:
+    return make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+class Wakeup:
+    """`wait` returns early on a notification or signal; `pause` only on a signal."""
+
+    def __init__(self, database_url: str, signal_socket: socket.socket | None = None):
+        self._dsn = libpq_dsn(database_url)
+        self._signal_socket = signal_socket
+        self._conn = None
+
+    def wait(self, timeout: float) -> bool:
+        """True if woken by a notification."""
+        conn = self._listening()
+        readable = self._select([conn] if conn else [], timeout)
+        self._drain_signal(readable)
+        return conn is not None and conn in readable and self._drain_notifications(conn)
+
+    def pause(self, timeout: float) -> None:
+        self._drain_signal(self._select([], timeout))
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def _select(self, sources: list, timeout: float) -> list:
+        if self._signal_socket is not None:
+            sources = [*sources, self._signal_socket]
+        readable, _, _ = select.select(sources, [], [], timeout)
+        return readable
+
+    def _drain_signal(self, readable: list) -> None:
+        if self._signal_socket is not None and self._signal_socket in readable:
+            try:
+                self._signal_socket.recv(4096)
+            except BlockingIOError:
+                pass
+
+    def _listening(self):
+        if self._conn is None:
+            try:
+                conn = psycopg2.connect(self._dsn, connect_timeout=5)
+                conn.set_isolation_level(psycopg2.extensions.ISOLATION_LEVEL_AUTOCOMMIT)
+                conn.cursor().execute(f"LISTEN {NOTIFY_CHANNEL}")
+                self._conn = conn
+            except psycopg2.Error as error:
+                log.warning("relay.listen_failed", error=str(error).strip())
+        return self._conn
+
+    def _drain_notifications(self, conn) -> bool:
+        try:
+            conn.poll()
+        except psycopg2.Error:
+            self.close()
+            return False
+        woken = bool(conn.notifies)
+        conn.notifies.clear()
+        return woken

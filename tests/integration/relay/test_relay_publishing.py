@@ -1,0 +1,110 @@
+import json
+from datetime import datetime, timezone
+
+import pytest
+from kafka import KafkaAdminClient
+from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
+from sqlalchemy import select, update
+
+from common.outbox import outbox
+from outbox_relay.claim import claim_batch
+from tests.integration.relay.in_process import close, make_relay
+from tests.integration.relay.outbox_rows import payload, rows, write_event, write_events
+from tests.support.kafka import consume, header
+from tests.support.waiting import wait_for
+
+
+@pytest.fixture
+def relay(relay_settings):
+    relay = make_relay(relay_settings)
+    yield relay
+    close(relay)
+
+
+def test_publishes_pending_rows_keyed_by_aggregateid_with_the_contract_headers_and_marks_them(
+    relay, relay_engine, relay_topic, test_env
+):
+    with relay_engine.begin() as conn:
+        event_id = write_event(conn, relay_topic, 101, headers={"traceparent": "00-abc-def-01"})
+    stored = rows(relay_engine)[0]
+
+    assert relay.publish_batch() == 1
+
+    [record] = consume(test_env.kafka_brokers, relay_topic, expected=1)
+    assert record.key == b"101"
+    assert json.loads(record.value) == stored.payload
+    assert [name for name, _ in record.headers] == ["event_id", "event_type", "content-type", "traceparent"]
+    assert header(record, "event_id") == str(event_id)
+    assert header(record, "event_type") == "order.processed"
+    assert header(record, "content-type") == "application/json"
+    assert header(record, "traceparent") == "00-abc-def-01"
+    assert rows(relay_engine)[0].published_at is not None
+
+
+def test_claims_only_the_oldest_pending_row_of_each_key_and_skips_rows_locked_by_another_relay(
+    relay_engine, relay_topic
+):
+    write_events(relay_engine, relay_topic, [1, 1, 2, 3, 3])
+    first_id = rows(relay_engine)[0].id
+    with relay_engine.connect() as one, relay_engine.connect() as two:
+        with one.begin(), two.begin():
+            claimed_by_one = [row.id - first_id for row in claim_batch(one, 2)]
+            claimed_by_two = [row.id - first_id for row in claim_batch(two, 10)]
+    assert claimed_by_one == [0, 2]
+    assert claimed_by_two == [3]
+
+
+def test_a_lower_id_committed_after_higher_ids_were_published_is_still_published(relay, relay_engine, relay_topic, test_env):
+    with relay_engine.connect() as slow_payment:
+        with slow_payment.begin():
+            late_event = write_event(slow_payment, relay_topic, 1)
+            write_events(relay_engine, relay_topic, [2, 3])
+            assert relay.publish_batch() == 2
+        assert relay.publish_batch() == 1
+
+    records = consume(test_env.kafka_brokers, relay_topic, expected=3)
+    assert {header(record, "event_id") for record in records if record.key == b"1"} == {str(late_event)}
+    lowest = rows(relay_engine)[0]
+    assert str(lowest.event_id) == str(late_event) and lowest.published_at is not None
+
+
+def _topic_refusing_records_over(brokers: str, topic: str, max_bytes: int) -> KafkaAdminClient:
+    admin = KafkaAdminClient(bootstrap_servers=brokers.split(","))
+    admin.create_topics([NewTopic(topic, 1, 1, topic_configs={"max.message.bytes": str(max_bytes)})])
+    admin.wait_for_topics([topic], timeout_ms=30000)
+    return admin
+
+
+def test_a_refused_record_stays_pending_with_attempts_and_error_and_is_retried_while_other_keys_flow(
+    relay, relay_engine, test_env
+):
+    topic = f"test-{test_env.run_id}.relay-refusing-{datetime.now().strftime('%H%M%S%f')}"
+    admin = _topic_refusing_records_over(test_env.kafka_brokers, topic, 2000)
+    huge = payload(1) | {"items": [{"productOptionId": 1, "productName": "x" * 5000, "quantity": 1, "price": 1}]}
+    with relay_engine.begin() as conn:
+        write_event(conn, topic, 1, body=huge)
+        write_event(conn, topic, 2)
+        write_event(conn, topic, 1)
+        write_event(conn, topic, 3)
+
+    assert relay.publish_batch() == 3
+    refused, other_key, later_of_refused_key, third_key = rows(relay_engine)
+    assert refused.published_at is None and refused.attempts == 1
+    assert "MessageSizeTooLarge" in refused.last_error
+    assert refused.next_attempt_at > datetime.now(timezone.utc)
+    assert other_key.published_at is not None and third_key.published_at is not None
+    assert later_of_refused_key.published_at is None and later_of_refused_key.attempts == 0
+    assert relay.publish_batch() == 0, "the refused row waits for its backoff and its key waits with it"
+
+    admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, topic, configs={"max.message.bytes": "1048576"})])
+    admin.close()
+    wait_for(lambda: relay.publish_batch() == 1, timeout=30, interval=0.1, what="the refused row retried and published")
+    wait_for(lambda: relay.publish_batch() == 1, timeout=10, interval=0.1, what="the next row of its key published")
+    records = consume(test_env.kafka_brokers, topic, expected=4)
+    key_one = [header(record, "event_id") for record in records if record.key == b"1"]
+    assert key_one == [str(refused.event_id), str(later_of_refused_key.event_id)]
+    assert all(row.published_at is not None for row in rows(relay_engine))
+
+
+def test_nothing_is_claimed_from_an_empty_outbox(relay):
+    assert relay.publish_batch() == 0

@@ -1,0 +1,32 @@
+import pytest
+from pydantic import ValidationError
+
+from outbox_relay.config import Settings
+
+
+def test_defaults_match_the_contract_and_the_issue(monkeypatch):
+    for name in ("DATABASE_URL", "KAFKA_BROKERS", "KAFKA_CLIENT_ID"):
+        monkeypatch.delenv(name, raising=False)
+    settings = Settings()
+    assert settings.poll_interval_seconds == 1.0
+    assert settings.retention_hours == 168
+    assert settings.metrics_port == 9101
+    assert settings.kafka_brokers == "127.0.0.1:9092"
+    assert settings.kafka_client_id == "ecommerce-app"
+    assert settings.database_url == "postgresql+psycopg2://outbox:outbox@127.0.0.1:5432/outbox"
+
+
+def test_shared_names_are_read_without_prefix_and_the_rest_with_relay_prefix(monkeypatch):
+    monkeypatch.setenv("KAFKA_BROKERS", "127.0.0.1:1, 127.0.0.1:2")
+    monkeypatch.setenv("RELAY_BATCH_SIZE", "77")
+    monkeypatch.setenv("BATCH_SIZE", "5")
+    settings = Settings()
+    assert settings.brokers == ["127.0.0.1:1", "127.0.0.1:2"]
+    assert settings.batch_size == 77
+
+
+def test_a_delivery_timeout_shorter_than_one_request_is_refused_at_start_up(monkeypatch):
+    monkeypatch.setenv("RELAY_DELIVERY_TIMEOUT_MS", "1000")
+    monkeypatch.setenv("RELAY_REQUEST_TIMEOUT_MS", "5000")
+    with pytest.raises(ValidationError):
+        Settings()
