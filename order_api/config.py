@@ -12,7 +12,7 @@ DEV_ADMIN_TOKEN = "dev-admin-token"
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="API_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="API_", extra="ignore", populate_by_name=True)
 
     environment: str = Field("production", validation_alias="ENVIRONMENT")
     database_url: str = Field(DEFAULT_DATABASE_URL, validation_alias="DATABASE_URL")

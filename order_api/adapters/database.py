@@ -1,0 +1,58 @@
+"""Engine, session factory and the transaction runner every entrypoint uses.
+
+`in_transaction` runs a unit of work in one transaction and retries the whole of it when
+PostgreSQL reports a deadlock or a serialization failure, so neither ever reaches a client.
+"""
+from typing import Callable, TypeVar
+
+import structlog
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session, sessionmaker
+from tenacity import retry, retry_if_exception, stop_after_attempt, wait_random_exponential
+
+from common.db import make_engine
+from order_api.config import Settings
+
+T = TypeVar("T")
+RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization_failure, deadlock_detected
+log = structlog.get_logger()
+
+
+def engine_for(settings: Settings) -> Engine:
+    return make_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_timeout=settings.db_pool_timeout_seconds,
+        connect_args={"options": f"-c statement_timeout={settings.db_statement_timeout_ms}"},
+    )
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def is_retryable(error: BaseException) -> bool:
+    return isinstance(error, DBAPIError) and getattr(error.orig, "pgcode", None) in RETRYABLE_SQLSTATES
+
+
+def _log_retry(state) -> None:
+    log.warning("transaction_retry", attempt=state.attempt_number, error=str(state.outcome.exception())[:200])
+
+
+def in_transaction(sessions: sessionmaker[Session], work: Callable[[Session], T], attempts: int = 5) -> T:
+    """Run `work(session)` in one transaction; commit if it returns, roll back if it raises."""
+
+    @retry(
+        retry=retry_if_exception(is_retryable),
+        stop=stop_after_attempt(attempts),
+        wait=wait_random_exponential(multiplier=0.01, max=0.5),
+        before_sleep=_log_retry,
+        reraise=True,
+    )
+    def attempt() -> T:
+        with sessions.begin() as session:
+            return work(session)
+
+    return attempt()

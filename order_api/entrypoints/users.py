@@ -1,0 +1,30 @@
+"""HTTP: users and balances."""
+from order_api.entrypoints.blueprint import Blueprint
+
+from order_api.entrypoints import schemas as s
+from order_api.entrypoints.context import transaction
+from order_api.service_layer import users
+
+blp = Blueprint("users", __name__, url_prefix="/api/users", description="Users and their balance")
+
+
+@blp.route("", methods=["POST"])
+@blp.arguments(s.CreateUserRequest, required=False)
+@blp.response(201, s.BalanceResponse)
+def create_user(_body):
+    return transaction(users.create_user)
+
+
+@blp.route(f"/<{s.ID_PATH}:userId>/balance", methods=["GET"])
+@blp.response(200, s.BalanceResponse)
+@blp.alt_response(404, schema=s.ErrorResponse, description="USER_NOT_FOUND")
+def get_balance(userId: int):
+    return transaction(lambda session: users.get_balance(session, userId))
+
+
+@blp.route(f"/<{s.ID_PATH}:userId>/balance/charge", methods=["POST"])
+@blp.arguments(s.ChargeRequest)
+@blp.response(200, s.BalanceResponse)
+@blp.alt_response(404, schema=s.ErrorResponse, description="USER_NOT_FOUND")
+def charge(body, userId: int):
+    return transaction(lambda session: users.charge(session, userId, body["amount"]))

@@ -1,0 +1,51 @@
+"""Products and their options; a product's shown stock is what is available (stock − reserved)."""
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from order_api.adapters.orm import Product, ProductOption
+from order_api.domain import errors
+
+
+def product_view(product: Product) -> dict:
+    return {
+        "productId": product.id,
+        "name": product.name,
+        "price": product.price,
+        "category": product.category,
+        "options": [
+            {"productOptionId": o.id, "color": o.color, "size": o.size, "stock": o.available}
+            for o in product.options
+        ],
+    }
+
+
+def create_product(session: Session, *, name: str, price: int, category: str, options: list[dict]) -> dict:
+    product = Product(name=name, price=price, category=category)
+    product.options = [
+        ProductOption(color=o["color"], size=o["size"], stock=o["stock"], reserved_stock=0) for o in options
+    ]
+    session.add(product)
+    session.flush()
+    return product_view(product)
+
+
+def get_product(session: Session, product_id: int) -> dict:
+    product = session.get(Product, product_id)
+    if product is None:
+        raise errors.ProductNotFound(f"product {product_id} not found")
+    return product_view(product)
+
+
+def lock_options(session: Session, option_ids: list[int]) -> dict[int, ProductOption]:
+    """Lock the options in id order (the fixed order that keeps concurrent orders deadlock-free)."""
+    query = (
+        select(ProductOption)
+        .where(ProductOption.id.in_(option_ids))
+        .order_by(ProductOption.id)
+        .with_for_update(of=ProductOption)
+    )
+    found = {option.id: option for option in session.scalars(query)}
+    missing = sorted(set(option_ids) - set(found))
+    if missing:
+        raise errors.ProductOptionNotFound(f"product option {missing[0]} not found")
+    return found
