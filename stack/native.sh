@@ -19,16 +19,18 @@ STACK_DIR="${STACK_DIR:-$ROOT/.stack}"
 mkdir -p "$STACK_DIR"
 STACK_DIR="$(cd "$STACK_DIR" && pwd)"
 VENV="${VENV:-$ROOT/.venv}"
+case "$VENV" in /*) ;; *) VENV="$PWD/$VENV" ;; esac
 LOG_DIR="$STACK_DIR/log"
 RUN_DIR="$STACK_DIR/run"
 
-export STACK_PG_PORT="${STACK_PG_PORT:-5432}"
-export STACK_REDIS_PORT="${STACK_REDIS_PORT:-6379}"
-export STACK_KAFKA_PORT="${STACK_KAFKA_PORT:-9092}"
-export STACK_KAFKA_CONTROLLER_PORT="${STACK_KAFKA_CONTROLLER_PORT:-9093}"
-export API_PORT="${API_PORT:-8000}"
-export RELAY_METRICS_PORT="${RELAY_METRICS_PORT:-9101}"
-export WORKER_METRICS_PORT="${WORKER_METRICS_PORT:-9102}"
+STACK_PG_PORT="${STACK_PG_PORT:-5432}"
+STACK_REDIS_PORT="${STACK_REDIS_PORT:-6379}"
+STACK_KAFKA_PORT="${STACK_KAFKA_PORT:-9092}"
+STACK_KAFKA_CONTROLLER_PORT="${STACK_KAFKA_CONTROLLER_PORT:-9093}"
+# The services' own ports go to the services only (see start_service), not to `run`'s commands.
+API_PORT="${API_PORT:-8000}"
+RELAY_METRICS_PORT="${RELAY_METRICS_PORT:-9101}"
+WORKER_METRICS_PORT="${WORKER_METRICS_PORT:-9102}"
 export DATABASE_URL="${DATABASE_URL:-postgresql+psycopg2://outbox:outbox@127.0.0.1:$STACK_PG_PORT/outbox}"
 export KAFKA_BROKERS="${KAFKA_BROKERS:-127.0.0.1:$STACK_KAFKA_PORT}"
 export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:$STACK_REDIS_PORT/0}"
@@ -327,7 +329,8 @@ start_service() {
   local name="$1" port="$2" check="$3"
   [ -x "$VENV/bin/$name" ] || die "$VENV/bin/$name not found; run: stack/native.sh install"
   require_free_ports "$name" "$port"
-  spawn "$name" "$VENV/bin/$name"
+  spawn "$name" env API_PORT="$API_PORT" RELAY_METRICS_PORT="$RELAY_METRICS_PORT" \
+    WORKER_METRICS_PORT="$WORKER_METRICS_PORT" "$VENV/bin/$name"
   wait_healthy "$name" 60 "$check"
 }
 

@@ -1,0 +1,40 @@
+# The two commands of the README are `make up` and `make test`; the rest are parts of them.
+# Without a Docker engine everything runs natively through stack/native.sh (state in .stack/).
+SHELL := /bin/bash
+NATIVE := stack/native.sh
+VENV ?= .venv
+PYTEST_ARGS ?=
+COMPONENTS := postgres kafka redis order-api outbox-relay platform-worker
+
+.PHONY: up down test bench install infra migrate seed status \
+	$(addprefix start-,$(COMPONENTS)) $(addprefix stop-,$(COMPONENTS))
+
+up:
+	@if docker info >/dev/null 2>&1; then \
+		docker compose up -d --wait; \
+	else \
+		$(NATIVE) up; \
+	fi
+
+down:
+	@if docker info >/dev/null 2>&1 && [ -n "$$(docker compose ps -q 2>/dev/null)" ]; then \
+		docker compose down; \
+	fi
+	@$(NATIVE) down
+
+test:
+	@$(NATIVE) infra
+	@$(NATIVE) run $(VENV)/bin/pytest -q $(PYTEST_ARGS)
+
+bench:
+	@$(NATIVE) infra
+	@$(NATIVE) run $(VENV)/bin/python -m bench
+
+install infra migrate seed status:
+	@$(NATIVE) $@
+
+$(addprefix start-,$(COMPONENTS)): start-%:
+	@$(NATIVE) start $*
+
+$(addprefix stop-,$(COMPONENTS)): stop-%:
+	@$(NATIVE) stop $*
