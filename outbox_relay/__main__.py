@@ -1,8 +1,10 @@
 """`outbox-relay`: without a sub-command runs the relay until SIGTERM/SIGINT; `status` reports the backlog."""
 import logging
+import os
 import sys
 
 import click
+import structlog
 
 from common.db import make_engine
 from common.log import configure_logging
@@ -19,6 +21,7 @@ def build_engine(settings: Settings):
 
 def run_relay(settings: Settings) -> None:
     configure_logging("outbox-relay", level=settings.log_level)
+    structlog.contextvars.bind_contextvars(pid=os.getpid())
     logging.getLogger("kafka").setLevel(settings.kafka_log_level)
     stop = Stop(settings.shutdown_grace_seconds)
     signal_socket, _signal_writer = install_signal_handlers(stop)

@@ -19,7 +19,7 @@ class Settings(BaseSettings):
     batch_size: int = Field(500, gt=0)
     poll_interval_seconds: float = Field(1.0, gt=0)
     backoff_initial_seconds: float = Field(0.5, gt=0)
-    backoff_max_seconds: float = Field(30.0, gt=0)
+    backoff_max_seconds: float = Field(10.0, gt=0)
     shutdown_grace_seconds: float = Field(5.0, ge=0)
 
     retention_hours: float = Field(168, gt=0)

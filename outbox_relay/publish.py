@@ -81,6 +81,7 @@ def make_producer(settings: Settings) -> KafkaProducer:
         request_timeout_ms=settings.request_timeout_ms,
         delivery_timeout_ms=settings.delivery_timeout_ms,
         max_block_ms=settings.max_block_ms,
+        bootstrap_timeout_ms=settings.max_block_ms,
         allow_auto_create_topics=False,
         metrics_enabled=False,
     )

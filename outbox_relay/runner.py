@@ -85,7 +85,7 @@ class Relay:
         try:
             while not self.stop.requested:
                 try:
-                    claimed = self._retrying(self.publish_batch)
+                    claimed = self._retrying(self._publish_batch_unless_stopping)
                 except RelayUnavailable:
                     break
                 self._housekeeping()
@@ -95,6 +95,9 @@ class Relay:
             self.publisher.close(timeout=2.0)
             self.wakeup.close()
             log.info("relay.stopped")
+
+    def _publish_batch_unless_stopping(self) -> int:
+        return 0 if self.stop.requested else self.publish_batch()
 
     def publish_batch(self) -> int:
         """Claim, publish and mark one batch in one transaction; returns how many rows were claimed."""

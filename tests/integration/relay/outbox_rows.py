@@ -1,7 +1,8 @@
 """Writing outbox rows directly, as a payment would, and reading back what the relay did."""
+import uuid
 from datetime import datetime, timezone
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, insert, select
 
 from common.order_processed import AGGREGATE_TYPE, EVENT_TYPE, iso_millis
 from common.outbox import add_event, outbox
@@ -44,7 +45,7 @@ def rows(engine: Engine) -> list:
 
 def pending_count(engine: Engine) -> int:
     with engine.connect() as conn:
-        return len(conn.execute(select(outbox.c.id).where(outbox.c.published_at.is_(None))).all())
+        return conn.execute(select(func.count()).select_from(outbox).where(outbox.c.published_at.is_(None))).scalar_one()
 
 
 def outbox_id_by_event_id(engine: Engine) -> dict[str, int]:
@@ -69,3 +70,28 @@ def assert_complete_and_in_key_order(records: list, engine: Engine) -> dict:
     missing = set(ids) - seen
     assert not missing, f"{len(missing)} events never reached Kafka"
     return {"records": len(records), "unique": len(seen), "duplicates": duplicates}
+
+
+def write_backlog(engine: Engine, topic: str, count: int, keys: int) -> None:
+    """`count` committed rows over `keys` keys, in a few large transactions."""
+    chunk = 5000
+    for start in range(0, count, chunk):
+        values = [
+            {
+                "event_id": uuid.uuid4(),
+                "aggregatetype": AGGREGATE_TYPE,
+                "aggregateid": str(n % keys),
+                "type": EVENT_TYPE,
+                "topic": topic,
+                "payload": payload(n % keys, n),
+                "headers": {},
+            }
+            for n in range(start, min(start + chunk, count))
+        ]
+        with engine.begin() as conn:
+            conn.execute(insert(outbox), values)
+
+
+def published_count(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(outbox).where(outbox.c.published_at.is_not(None))).scalar_one()

@@ -1,0 +1,130 @@
+import signal
+import subprocess
+import time
+from datetime import timedelta
+
+import pytest
+import requests
+from sqlalchemy import select, update
+
+from common.outbox import outbox
+from outbox_relay.mark import mark_failed
+from outbox_relay.retention import delete_published
+from tests.integration.relay.conftest import relay_process_env
+from tests.integration.relay.outbox_rows import (
+    outbox_id_by_event_id,
+    pending_count,
+    published_count,
+    rows,
+    write_backlog,
+    write_event,
+    write_events,
+)
+from tests.support.kafka import consume, header
+from tests.support.services import BIN, ServiceProcess
+from tests.support.waiting import wait_for
+
+
+def start_relay(relay_env, **extra) -> ServiceProcess:
+    env, health_url = relay_process_env(relay_env, **extra)
+    return ServiceProcess("outbox-relay", env=env, health_url=health_url).start()
+
+
+def published_at(engine, event_id):
+    with engine.connect() as conn:
+        return conn.execute(select(outbox.c.published_at).where(outbox.c.event_id == event_id)).scalar_one()
+
+
+def test_an_idle_relay_publishes_a_commit_within_milliseconds_woken_by_notify(relay_env, relay_engine, relay_topic):
+    relay = start_relay(relay_env, RELAY_POLL_INTERVAL_SECONDS=30)
+    try:
+        latencies = []
+        for key in range(5):
+            with relay_engine.begin() as conn:
+                event_id = write_event(conn, relay_topic, key)
+            committed_at = time.time()
+            at = wait_for(lambda: published_at(relay_engine, event_id), timeout=10, interval=0.002, what="published")
+            latencies.append(at.timestamp() - committed_at)
+    finally:
+        assert relay.stop() == 0
+    print(f"commit to published_at (after ack), idle relay, poll interval 30 s: {sorted(latencies)}")
+    assert max(latencies) < 0.5
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_signal_mid_backlog_exits_0_within_10_s_and_every_row_marked_published_is_in_kafka(
+    sig, relay_env, relay_engine, relay_topic, test_env
+):
+    write_backlog(relay_engine, relay_topic, 20_000, keys=2_000)
+    relay = start_relay(relay_env)
+    wait_for(lambda: published_count(relay_engine) > 0, timeout=30, interval=0.01, what="the relay publishing")
+
+    signalled = time.monotonic()
+    code = relay.stop(sig, timeout=15)
+    took = time.monotonic() - signalled
+
+    assert code == 0 and took < 10, f"exit {code} after {took:.1f}s"
+    published = {str(row.event_id) for row in rows(relay_engine) if row.published_at is not None}
+    assert 0 < len(published) < 20_000, "stopped mid-backlog"
+    records = consume(test_env.kafka_brokers, relay_topic, expected=len(published))
+    assert published <= {header(record, "event_id") for record in records}
+
+
+def test_metrics_expose_the_backlog_the_published_total_and_the_histograms(relay_env, relay_engine, relay_topic):
+    relay = start_relay(relay_env, RELAY_STATS_INTERVAL_SECONDS=0.1)
+    try:
+        write_events(relay_engine, relay_topic, list(range(50)))
+        wait_for(lambda: pending_count(relay_engine) == 0, timeout=30, what="all published")
+
+        def scraped():
+            text = requests.get(relay.health_url, timeout=2).text
+            return text if f'outbox_relay_published_total{{topic="{relay_topic}"}} 50.0' in text else None
+
+        text = wait_for(scraped, timeout=10, what="published total of 50")
+        wait_for(lambda: "outbox_relay_pending_rows 0.0" in requests.get(relay.health_url, timeout=2).text, timeout=10)
+    finally:
+        assert relay.stop() == 0
+    assert "outbox_relay_oldest_pending_age_seconds" in text
+    assert "outbox_relay_commit_to_ack_seconds_count 50.0" in text
+    assert "outbox_relay_batch_size_sum 50.0" in text
+    assert "outbox_relay_publish_duration_seconds_count" in text
+    assert "outbox_relay_publish_errors_total" in text or "outbox_relay_publish_errors" in text
+
+
+def test_status_prints_the_pending_count_the_oldest_age_and_the_last_error_per_topic(
+    relay_env, relay_database_url, relay_engine
+):
+    write_events(relay_engine, "topic-a", [1, 2])
+    write_events(relay_engine, "topic-b", [3])
+    first, _, third = rows(relay_engine)
+    with relay_engine.begin() as conn:
+        conn.execute(update(outbox).where(outbox.c.id == third.id).values(published_at=outbox.c.created_at))
+        conn.execute(update(outbox).values(created_at=outbox.c.created_at - timedelta(seconds=90)))
+        mark_failed(conn, [(first.id, "KafkaTimeoutError: Batch expired")], 0.5, 30)
+
+    output = subprocess.run(
+        [str(BIN / "outbox-relay"), "status"], env={**relay_env, "PATH": ""}, capture_output=True, text=True, check=True
+    ).stdout
+
+    lines = output.splitlines()
+    assert lines[0] == "pending: 2"
+    assert lines[1].startswith("oldest pending age: 9")
+    assert lines[2].startswith("topic topic-a: pending 2, oldest 9")
+    assert lines[2].endswith("last error: KafkaTimeoutError: Batch expired")
+    assert len(lines) == 3, "a topic without pending rows is not listed"
+
+
+def test_retention_deletes_only_published_rows_older_than_the_retention_in_small_batches(relay_engine):
+    write_events(relay_engine, "t", list(range(7)))
+    ids = [row.id for row in rows(relay_engine)]
+    old_published, recent_published, old_pending = ids[:5], ids[5:6], ids[6:]
+    with relay_engine.begin() as conn:
+        conn.execute(update(outbox).values(created_at=outbox.c.created_at - timedelta(hours=200)))
+        conn.execute(
+            update(outbox).where(outbox.c.id.in_(old_published)).values(published_at=outbox.c.created_at)
+        )
+        conn.execute(update(outbox).where(outbox.c.id.in_(recent_published)).values(published_at=outbox.c.created_at + timedelta(hours=199)))
+
+    assert delete_published(relay_engine, retention_hours=168, batch_size=2) == 5
+
+    assert [row.id for row in rows(relay_engine)] == recent_published + old_pending
