@@ -35,7 +35,7 @@ def create_coupon(
 def get_coupon(session: Session, coupon_id: int, *, for_update: bool = False) -> Coupon:
     query = select(Coupon).where(Coupon.id == coupon_id)
     if for_update:
-        query = query.with_for_update()
+        query = query.with_for_update(key_share=True)
     coupon = session.scalars(query).one_or_none()
     if coupon is None:
         raise errors.CouponNotFound(f"coupon {coupon_id} not found")
@@ -65,7 +65,7 @@ def lock_usable_coupon(session: Session, *, coupon_id: int, user_id: int, now: d
     query = (
         select(UserCoupon)
         .where(UserCoupon.user_id == user_id, UserCoupon.coupon_id == coupon_id)
-        .with_for_update()
+        .with_for_update(key_share=True)
     )
     user_coupon = session.scalars(query).one_or_none()
     if user_coupon is None:

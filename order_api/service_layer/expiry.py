@@ -21,7 +21,7 @@ def expire_due_orders(session: Session, *, now: datetime, batch_size: int = 100)
         .where(Order.status == rules.OrderStatus.PENDING, Order.expires_at <= now)
         .order_by(Order.id)
         .limit(batch_size)
-        .with_for_update(skip_locked=True)
+        .with_for_update(skip_locked=True, key_share=True)
     ).all()
     if not due:
         return 0

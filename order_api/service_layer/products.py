@@ -42,7 +42,7 @@ def lock_options(session: Session, option_ids: list[int]) -> dict[int, ProductOp
         select(ProductOption)
         .where(ProductOption.id.in_(option_ids))
         .order_by(ProductOption.id)
-        .with_for_update(of=ProductOption)
+        .with_for_update(of=ProductOption, key_share=True)
     )
     found = {option.id: option for option in session.scalars(query)}
     missing = sorted(set(option_ids) - set(found))

@@ -20,7 +20,7 @@ def create_user(session: Session) -> dict:
 def get_user(session: Session, user_id: int, *, for_update: bool = False) -> User:
     query = select(User).where(User.id == user_id)
     if for_update:
-        query = query.with_for_update()
+        query = query.with_for_update(key_share=True)
     user = session.scalars(query).one_or_none()
     if user is None:
         raise errors.UserNotFound(f"user {user_id} not found")

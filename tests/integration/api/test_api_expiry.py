@@ -1,0 +1,70 @@
+"""Expiry: an unpaid order past `expiresAt` is EXPIRED, its reservation released by the sweep;
+a payment sees it as expired even before the sweep ran."""
+import pytest
+from sqlalchemy import text
+
+from order_api.entrypoints.sweeper import sweep_once
+from tests.integration.api.builders import Api
+from tests.integration.api.conftest import start_api
+from tests.support.waiting import wait_for
+
+
+def option_state(engine, option_id: int) -> tuple[int, int]:
+    with engine.connect() as conn:
+        row = conn.execute(text("SELECT stock, reserved_stock FROM product_options WHERE id = :id"), {"id": option_id}).one()
+    return tuple(row)
+
+
+def status_in_database(engine, order_id: int) -> str:
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT status FROM orders WHERE id = :id"), {"id": order_id}).scalar()
+
+
+def backdate(engine, order_id: int) -> None:
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE orders SET expires_at = now() - interval '1 second' WHERE id = :id"), {"id": order_id})
+
+
+def test_a_payment_sees_an_expired_order_as_expired_before_the_sweep(client, engine):
+    api = Api(client)
+    user_id = api.user(balance=50000)
+    order_id = api.order(user_id, api.option(price=1000))["orderId"]
+    backdate(engine, order_id)
+    response = api.pay(order_id, user_id)
+    assert response.get_json()["error"]["code"] == "ORDER_EXPIRED"
+    assert status_in_database(engine, order_id) == "PENDING"
+    assert api.get(f"/api/orders/{order_id}").get_json()["status"] == "EXPIRED"
+    assert api.balance(user_id) == 50000
+
+
+def test_the_sweep_expires_due_orders_and_releases_their_reservation(client, engine, app):
+    api = Api(client)
+    user_id = api.user()
+    option_id = api.option(stock=5)
+    due = api.order(user_id, option_id, quantity=2)["orderId"]
+    kept = api.order(user_id, option_id, quantity=1)["orderId"]
+    backdate(engine, due)
+    assert option_state(engine, option_id) == (5, 3)
+    resources = app.extensions["order_api"]
+    sweep_once(resources.sessions, resources.settings)
+    assert status_in_database(engine, due) == "EXPIRED" and status_in_database(engine, kept) == "PENDING"
+    assert option_state(engine, option_id) == (5, 1)
+    sweep_once(resources.sessions, resources.settings)
+    assert option_state(engine, option_id) == (5, 1)
+
+
+def test_the_running_service_sweeps_on_its_own(api_env, engine):
+    process, url = start_api({**api_env, "API_ORDER_TTL_SECONDS": "1", "API_EXPIRY_SWEEP_INTERVAL_SECONDS": "0.2"}, workers=2)
+    try:
+        import requests
+
+        api = Api(requests.Session(), url)
+        user_id = api.user()
+        option_id = api.option(stock=3)
+        order_id = api.order(user_id, option_id, quantity=3)["orderId"]
+        assert option_state(engine, option_id) == (3, 3)
+        wait_for(lambda: status_in_database(engine, order_id) == "EXPIRED", timeout=15, what="the sweep to expire the order")
+        assert option_state(engine, option_id) == (3, 0)
+        assert api.get(f"/api/orders/{order_id}").json()["status"] == "EXPIRED"
+    finally:
+        process.stop()
