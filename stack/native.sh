@@ -330,7 +330,8 @@ start_service() {
   [ -x "$VENV/bin/$name" ] || die "$VENV/bin/$name not found; run: stack/native.sh install"
   require_free_ports "$name" "$port"
   spawn "$name" env API_PORT="$API_PORT" RELAY_METRICS_PORT="$RELAY_METRICS_PORT" \
-    WORKER_METRICS_PORT="$WORKER_METRICS_PORT" "$VENV/bin/$name"
+    WORKER_METRICS_PORT="$WORKER_METRICS_PORT" RELAY_METRICS_HOST=127.0.0.1 \
+    WORKER_METRICS_HOST=127.0.0.1 "$VENV/bin/$name"
   wait_healthy "$name" 60 "$check"
 }
 
