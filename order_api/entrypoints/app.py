@@ -8,6 +8,7 @@ from flask_smorest import Api
 from common.log import configure_logging
 from order_api.adapters.database import engine_for, session_factory
 from order_api.config import Settings, get_settings
+from order_api.entrypoints.body_limit import BodyLimit
 from order_api.entrypoints import coupons, errors, health, observability, orders, products, users
 from order_api.entrypoints.context import EXTENSION, Resources
 from order_api.entrypoints.schemas import ErrorResponse
@@ -43,4 +44,5 @@ def create_app(settings: Settings | None = None) -> Flask:
     for module in (users, products, coupons, orders, health):
         api.register_blueprint(module.blp)
     observability.install(app)
+    app.wsgi_app = BodyLimit(app.wsgi_app, settings.max_body_bytes)
     return app
