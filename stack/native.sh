@@ -59,15 +59,16 @@ apt_install_missing() {
   command -v curl >/dev/null || missing+=(curl)
   command -v java >/dev/null || missing+=(openjdk-17-jre-headless)
   command -v mvn >/dev/null || missing+=(maven)
+  venv_python >/dev/null || missing+=(python3 python3-venv)
   [ "${#missing[@]}" -eq 0 ] && return 0
   [ "$(id -u)" -eq 0 ] || die "missing ${missing[*]}; run as root or install them"
   say "apt-get install ${missing[*]}"
-  # Debian's packages start their own server (postgres 5432, redis 6379) on install: forbid that.
-  local created_policy=0
+  # Debian's packages start their own server (postgres 5432, redis 6379) on install: forbid that,
+  # with a policy-rc.d of our own that goes away afterwards (one already there is left alone).
   if [ ! -e /usr/sbin/policy-rc.d ]; then
     printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
     chmod 755 /usr/sbin/policy-rc.d
-    created_policy=1
+    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
   fi
   local status=0
   {
@@ -75,7 +76,10 @@ apt_install_missing() {
       DEBIAN_FRONTEND=noninteractive apt-get -q -y -o DPkg::Lock::Timeout=300 \
         install --no-install-recommends "${missing[@]}"
   } >>"$LOG_DIR/install.log" 2>&1 || status=$?
-  [ "$created_policy" -eq 1 ] && rm -f /usr/sbin/policy-rc.d
+  if [ -n "$(trap -p EXIT)" ]; then
+    rm -f /usr/sbin/policy-rc.d
+    trap - EXIT
+  fi
   [ "$status" -eq 0 ] || die "apt-get failed ($status); see $LOG_DIR/install.log"
 }
 
@@ -95,16 +99,17 @@ install_kafka_libs() {
   hash_of "$pom" >"$stamp"
 }
 
-python_for_venv() {
+# A Python 3.11 that can make a venv with pip (Debian's own python3.11 needs python3-venv for that).
+venv_python() {
   local candidate
-  for candidate in python3.11 python3; do
+  for candidate in python3.11 python3 /usr/bin/python3.11; do
     if command -v "$candidate" >/dev/null &&
-      "$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
+      "$candidate" -c 'import sys, ensurepip, venv; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null; then
       echo "$candidate"
       return 0
     fi
   done
-  die "Python 3.11 not found (the project requires it)"
+  return 1
 }
 
 install_python() {
@@ -116,7 +121,9 @@ install_python() {
   if ! "$VENV/bin/python" -c '' 2>/dev/null; then
     say "creating the virtual environment $VENV"
     rm -rf "$VENV"
-    "$(python_for_venv)" -m venv "$VENV"
+    local python
+    python="$(venv_python)" || die "no Python 3.11 with venv found (the project requires 3.11)"
+    "$python" -m venv "$VENV"
   fi
   say "pip install -e '.[dev,bench]' into $VENV"
   (cd "$ROOT" && "$VENV/bin/pip" install -q --disable-pip-version-check -e '.[dev,bench]') \
