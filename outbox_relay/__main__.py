@@ -16,7 +16,12 @@ from outbox_relay.wakeup import Wakeup
 
 
 def build_engine(settings: Settings):
-    return make_engine(settings.database_url, pool_size=2, max_overflow=2, connect_args={"connect_timeout": 5})
+    return make_engine(
+        settings.database_url,
+        pool_size=settings.pipeline_depth + 1,
+        max_overflow=2,
+        connect_args={"connect_timeout": 5},
+    )
 
 
 def run_relay(settings: Settings) -> None:

@@ -4,7 +4,7 @@ Guarantees: acks=all with idempotence on; a row counts as acknowledged only when
 succeeded. Key = aggregateid, value = the payload JSON exactly as stored, headers = DESIGN.md's
 (`event_id`, `event_type`, `content-type`) followed by the row's own (which cannot override them).
 A batch never waits longer than the producer's delivery timeout, and stops waiting early when the
-caller abandons it (shutdown); rows not resolved by then are released, neither acked nor failed.
+caller abandons it (shutdown); rows not answered by then are released, neither acked nor failed.
 
 A refusal (a non-retriable error such as MESSAGE_TOO_LARGE) puts kafka-python's idempotent
 producer in a fatal state that fails every other record in flight with the same error. So after a
@@ -12,6 +12,7 @@ refusal the producer is replaced and the failed rows are sent again one by one: 
 broker really refuses is reported as failed. The claim gives at most one row per key per batch,
 so sending them again one by one cannot reorder a key.
 """
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Callable
@@ -87,38 +88,57 @@ def make_producer(settings: Settings) -> KafkaProducer:
     )
 
 
+class _Countdown:
+    """Set once every future it was attached to has completed, successfully or not."""
+
+    def __init__(self, count: int):
+        self._count = count
+        self._lock = threading.Lock()
+        self.done = threading.Event()
+        if count == 0:
+            self.done.set()
+
+    def __call__(self, _outcome) -> None:
+        with self._lock:
+            self._count -= 1
+            if self._count == 0:
+                self.done.set()
+
+
+@dataclass
+class Sending:
+    """A batch handed to the producer, not yet answered."""
+
+    result: PublishResult
+    sent: list[tuple[ClaimedRow, object]]
+    countdown: _Countdown
+
+
 class Publisher:
-    """One KafkaProducer, created on first use and again after it was closed."""
+    """One KafkaProducer, created on first use and again after it was closed.
+
+    `send` hands a batch to the producer and returns at once; `complete` waits for that batch's
+    answers only, so several batches can be in flight (the runner's pipeline).
+    """
 
     def __init__(self, settings: Settings):
         self._settings = settings
         self._producer: KafkaProducer | None = None
+        self._lock = threading.RLock()  # the runner sends from one thread and completes in another
 
     def producer(self) -> KafkaProducer:
-        if self._producer is None:
-            try:
-                self._producer = make_producer(self._settings)
-            except KafkaError as error:
-                raise BrokerUnavailable(describe(error)) from error
-        return self._producer
+        with self._lock:
+            if self._producer is None:
+                try:
+                    self._producer = make_producer(self._settings)
+                except KafkaError as error:
+                    raise BrokerUnavailable(describe(error)) from error
+            return self._producer
 
     def publish(self, rows: list[ClaimedRow], abandon: Callable[[], bool] = lambda: False) -> PublishResult:
-        result = self._send_and_wait(rows, abandon)
-        if result.failed:
-            self.close(timeout=0)
-        if result.refused and len(result.failed) > 1:
-            suspects, result.failed = result.failed, []
-            for row, _ in suspects:
-                single = self._send_and_wait([row], abandon)
-                if single.failed:
-                    self.close(timeout=0)
-                result.acked += single.acked
-                result.failed += single.failed
-                result.released += single.released
-                result.acked_at = single.acked_at
-        return result
+        return self.complete(self.send(rows), abandon)
 
-    def _send_and_wait(self, rows: list[ClaimedRow], abandon: Callable[[], bool]) -> PublishResult:
+    def send(self, rows: list[ClaimedRow]) -> Sending:
         producer = self.producer()
         result = PublishResult()
         sent = []
@@ -138,9 +158,36 @@ class Publisher:
                     break
                 continue
             sent.append((row, future))
-        self._await(producer, [future for _, future in sent], abandon)
+        countdown = _Countdown(len(sent))
+        for _, future in sent:
+            future.add_both(countdown)
+        return Sending(result, sent, countdown)
+
+    def complete(self, sending: Sending, abandon: Callable[[], bool] = lambda: False) -> PublishResult:
+        result = self._answers(sending, abandon)
+        if result.failed:
+            self.close(timeout=0)
+        if result.refused and len(result.failed) > 1:
+            suspects, result.failed = result.failed, []
+            for row, _ in suspects:
+                single = self._answers(self.send([row]), abandon)
+                if single.failed:
+                    self.close(timeout=0)
+                result.acked += single.acked
+                result.failed += single.failed
+                result.released += single.released
+                result.acked_at = single.acked_at
+        return result
+
+    def _answers(self, sending: Sending, abandon: Callable[[], bool]) -> PublishResult:
+        """Wait until every record is answered, the delivery timeout (plus a margin) passed, or `abandon()`."""
+        deadline = time.monotonic() + self._settings.delivery_timeout_ms / 1000 + 1.0
+        while not sending.countdown.done.wait(_WAIT_SLICE_SECONDS):
+            if abandon() or time.monotonic() >= deadline:
+                break
+        result = sending.result
         result.acked_at = time.time()
-        for row, future in sent:
+        for row, future in sending.sent:
             if not future.is_done:
                 result.released.append(row)
             elif future.succeeded():
@@ -149,26 +196,8 @@ class Publisher:
                 result.failed.append((row, future.exception))
         return result
 
-    def _await(self, producer: KafkaProducer, futures: list, abandon: Callable[[], bool]) -> None:
-        """Until every future is done, the delivery timeout (plus a margin) passed, or `abandon()`."""
-        deadline = time.monotonic() + self._settings.delivery_timeout_ms / 1000 + 1.0
-        while True:
-            pending = [future for future in futures if not future.is_done]
-            if not pending or abandon() or time.monotonic() >= deadline:
-                return
-            try:
-                producer.flush(timeout=_WAIT_SLICE_SECONDS)
-            except KafkaTimeoutError:
-                continue
-            except KafkaError:
-                # flush() trips over a batch the producer split after MESSAGE_TOO_LARGE; the
-                # records' own futures follow the split, so wait on one of those instead.
-                try:
-                    pending[0].get(timeout=_WAIT_SLICE_SECONDS)
-                except KafkaError:
-                    pass
-
     def close(self, timeout: float = 2.0) -> None:
-        if self._producer is not None:
+        with self._lock:
             producer, self._producer = self._producer, None
+        if producer is not None:
             producer.close(timeout=timeout)

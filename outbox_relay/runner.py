@@ -1,26 +1,35 @@
 """The relay loop: claim a batch, publish it, mark it, and sleep until notified when caught up.
 
+- Up to RELAY_PIPELINE_DEPTH sent batches are in flight: a database thread claims the next batch
+  and marks the acknowledged ones while the main thread sends, each batch in its own
+  transaction. So a crash can leave at most RELAY_PIPELINE_DEPTH x RELAY_BATCH_SIZE rows
+  acknowledged but unmarked (sent again: duplicates).
+
 - A dependency that is down (broker, database) makes the relay back off as a whole, exponentially,
   logging once per backoff step; it neither crashes nor spins.
 - SIGTERM and SIGINT only set a flag (and wake the loop through the signal wakeup fd). The loop
   then finishes the current batch, waiting at most RELAY_SHUTDOWN_GRACE_SECONDS for the broker's
   answers before releasing the unanswered rows, closes the producer and returns.
 """
+import collections
+import concurrent.futures
 import signal
 import socket
 import time
 
 import structlog
-from sqlalchemy import Engine
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import InterfaceError, OperationalError
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, wait_exponential_jitter
 
 from outbox_relay import metrics
-from outbox_relay.claim import claim_batch
+from outbox_relay.claim import ClaimedRow, claim_batch
 from outbox_relay.config import Settings
 from outbox_relay.errors import BrokerUnavailable, DatabaseUnavailable, RelayUnavailable
 from outbox_relay.mark import mark_failed, mark_published
-from outbox_relay.publish import Publisher, describe
+from outbox_relay.publish import Publisher, Sending, describe
 from outbox_relay.retention import delete_published
 from outbox_relay.wakeup import Wakeup
 
@@ -57,6 +66,20 @@ def install_signal_handlers(stop: Stop) -> tuple[socket.socket, socket.socket]:
     return reader, writer
 
 
+@dataclass
+class InFlight:
+    """A claimed batch whose transaction (and row locks) stays open until its answers are marked."""
+
+    conn: Connection
+    rows: list[ClaimedRow]
+    sending: Sending | None = None
+    started: float = 0.0
+
+    def release(self) -> None:
+        """Roll back whatever is not committed and give the connection back: the rows stay pending."""
+        self.conn.close()
+
+
 class Relay:
     def __init__(self, settings: Settings, engine: Engine, publisher: Publisher, wakeup: Wakeup, stop: Stop):
         self.settings = settings
@@ -65,6 +88,8 @@ class Relay:
         self.wakeup = wakeup
         self.stop = stop
         self._unavailable_since: float | None = None
+        self._db = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="relay-db")
+        self._aborting = False
         self._next_stats = 0.0
         self._next_retention = 0.0
         self._retrying = Retrying(
@@ -81,51 +106,136 @@ class Relay:
         )
 
     def run(self) -> None:
-        log.info("relay.started", batch_size=self.settings.batch_size)
+        log.info("relay.started", batch_size=self.settings.batch_size, pipeline_depth=self.settings.pipeline_depth)
         try:
             while not self.stop.requested:
                 try:
-                    claimed = self._retrying(self._publish_batch_unless_stopping)
+                    self._retrying(self._drain_unless_stopping)
                 except RelayUnavailable:
                     break
                 self._housekeeping()
-                if claimed < self.settings.batch_size and not self.stop.requested:
+                if not self.stop.requested:
                     self.wakeup.wait(self.settings.poll_interval_seconds)
         finally:
-            self.publisher.close(timeout=2.0)
-            self.wakeup.close()
+            self.close()
             log.info("relay.stopped")
 
-    def _publish_batch_unless_stopping(self) -> int:
-        return 0 if self.stop.requested else self.publish_batch()
+    def close(self) -> None:
+        self._db.shutdown(wait=True)
+        self.publisher.close(timeout=2.0)
+        self.wakeup.close()
 
-    def publish_batch(self) -> int:
-        """Claim, publish and mark one batch in one transaction; returns how many rows were claimed."""
+    def _drain_unless_stopping(self) -> int:
+        return 0 if self.stop.requested else self.drain()
+
+    def drain(self) -> int:
+        """Publish batch after batch until a claim comes back short; returns how many rows were claimed.
+
+        One database thread (`_db`) does all of a drain's database work in order: it claims the
+        next batch while this thread sends the current one, then waits for a sent batch's acks,
+        marks them and commits. At most `pipeline_depth` sent batches are unmarked at any time.
+        Claiming batch n+1 while batch n awaits its acks keeps per-key order: n's rows are locked
+        (skipped) and unpublished (the next rows of their keys are not eligible) until n commits.
+        """
+        completions: collections.deque[concurrent.futures.Future] = collections.deque()
+        claimed, self._aborting = 0, False
+        next_claim = self._db.submit(self._claim_unless_aborting)
         try:
-            with self.engine.connect() as conn, conn.begin():
-                rows = claim_batch(conn, self.settings.batch_size)
-                if not rows:
-                    self._recovered()
-                    return 0
-                started = time.perf_counter()
-                result = self.publisher.publish(rows, abandon=self.stop.grace_over)
-                duration = time.perf_counter() - started
-                mark_published(conn, [row.id for row in result.acked])
-                mark_failed(
-                    conn,
-                    [(row.id, describe(error)) for row, error in result.failed],
-                    self.settings.backoff_initial_seconds,
-                    self.settings.backoff_max_seconds,
-                )
+            try:
+                while next_claim is not None:
+                    batch, next_claim = next_claim.result(), None
+                    if batch is None:
+                        break
+                    claimed += len(batch.rows)
+                    if len(batch.rows) == self.settings.batch_size and not self.stop.requested:
+                        next_claim = self._db.submit(self._claim_unless_aborting)
+                    self._send(batch)
+                    completions.append(self._db.submit(self._complete_unless_aborting, batch))
+                    while len(completions) >= self.settings.pipeline_depth:
+                        completions.popleft().result()
+                    self._housekeeping()
+                while completions:
+                    completions.popleft().result()
+            finally:
+                self._aborting = True
+                if next_claim is not None and next_claim.exception() is None and next_claim.result():
+                    next_claim.result().release()
+                concurrent.futures.wait(completions)
         except (OperationalError, InterfaceError) as error:
             raise DatabaseUnavailable(str(error.orig or error).strip()) from error
-        metrics.record_batch(len(rows), duration, result.acked, [row for row, _ in result.failed], result.acked_at)
+        if claimed == 0:
+            self._recovered()
+        return claimed
+
+    def _claim_unless_aborting(self) -> "InFlight | None":
+        return None if self._aborting else self._claim()
+
+    def _send(self, batch: "InFlight") -> None:
+        try:
+            batch.sending = self.publisher.send(batch.rows)
+            batch.started = time.perf_counter()
+        except BaseException:
+            batch.release()
+            raise
+
+    def _complete_unless_aborting(self, batch: "InFlight") -> None:
+        if self._aborting:
+            batch.release()
+            return
+        try:
+            self._complete(batch)
+        except BaseException:
+            self._aborting = True
+            raise
+
+    def publish_batch(self) -> int:
+        """Claim, publish and mark one batch; returns how many rows were claimed."""
+        try:
+            batch = self._claim()
+            if batch is None:
+                self._recovered()
+                return 0
+            self._send(batch)
+            self._complete(batch)
+        except (OperationalError, InterfaceError) as error:
+            raise DatabaseUnavailable(str(error.orig or error).strip()) from error
+        return len(batch.rows)
+
+    def _claim(self) -> "InFlight | None":
+        conn = self.engine.connect()
+        try:
+            transaction = conn.begin()
+            rows = claim_batch(conn, self.settings.batch_size)
+        except BaseException:
+            conn.close()
+            raise
+        if not rows:
+            transaction.commit()
+            conn.close()
+            return None
+        return InFlight(conn, rows)
+
+    def _complete(self, batch: "InFlight") -> None:
+        """Wait for the batch's answers, mark them and commit; raise if the broker seems down."""
+        try:
+            result = self.publisher.complete(batch.sending, abandon=self.stop.grace_over)
+            duration = time.perf_counter() - batch.started
+            mark_published(batch.conn, [row.id for row in result.acked])
+            mark_failed(
+                batch.conn,
+                [(row.id, describe(error)) for row, error in result.failed],
+                self.settings.backoff_initial_seconds,
+                self.settings.backoff_max_seconds,
+            )
+            batch.conn.commit()
+        finally:
+            batch.release()
+        metrics.record_batch(len(batch.rows), duration, result.acked, [row for row, _ in result.failed], result.acked_at)
         if result.broker_down:
             raise BrokerUnavailable(describe(result.failed[0][1]))
         for row, error in result.failed:
             log.warning("relay.record_failed", outbox_id=row.id, topic=row.topic, attempts=row.attempts + 1, error=describe(error))
         self._recovered()
-        return len(rows)
 
     def _log_unavailable(self, state: RetryCallState) -> None:
         if self._unavailable_since is None:

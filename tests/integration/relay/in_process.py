@@ -13,6 +13,5 @@ def make_relay(settings: Settings) -> Relay:
 
 
 def close(relay: Relay) -> None:
-    relay.publisher.close()
-    relay.wakeup.close()
+    relay.close()
     relay.engine.dispose()
