@@ -38,3 +38,11 @@ $(addprefix start-,$(COMPONENTS)): start-%:
 
 $(addprefix stop-,$(COMPONENTS)): stop-%:
 	@$(NATIVE) stop $*
+
+# Fault injection over the whole pipeline (chaos/): every scenario under load, results in chaos/results/.
+# It stops and starts the stack's Kafka, Redis and PostgreSQL: do not run it on a stack others are using.
+CHAOS_ARGS ?=
+.PHONY: chaos
+chaos:
+	@$(NATIVE) infra
+	@$(NATIVE) run $(VENV)/bin/python -m chaos $(CHAOS_ARGS)

@@ -1,0 +1,116 @@
+"""Fault injectors: each runs in its own thread during the load and notes what it did and when.
+
+Processes of the run are killed by their own pid (Pipeline.kill). Infrastructure is stopped and
+started only through `stack/native.sh stop|start <name>`, which honours STACK_DIR and the STACK_*
+ports of the environment, so the same code drives the default stack, CI's or a private one.
+"""
+import random
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from chaos.latency_proxy import ProxyProcess
+from chaos.services import Pipeline
+
+NATIVE = Path(__file__).resolve().parents[1] / "stack" / "native.sh"
+
+
+class StackCommandFailed(RuntimeError):
+    """stack/native.sh could not stop or start a component."""
+
+
+def stack(command: str, name: str, timeout_s: float = 180.0) -> None:
+    done = subprocess.run([str(NATIVE), command, name], capture_output=True, text=True, timeout=timeout_s)
+    if done.returncode != 0:
+        raise StackCommandFailed(f"native.sh {command} {name}: {done.stderr.strip()[-500:]}")
+
+
+@dataclass
+class FaultContext:
+    pipeline: Pipeline
+    proxy: ProxyProcess | None
+    started: float  # time.monotonic() at the start of the load
+    stop: threading.Event
+    timeline: list = field(default_factory=list)
+
+    def note(self, event: str) -> None:
+        self.timeline.append({"t_s": round(time.monotonic() - self.started, 2), "event": event})
+
+    def wait(self, seconds: float) -> bool:
+        """Wait, unless the run is being stopped; True if the full time passed."""
+        return not self.stop.wait(seconds)
+
+
+Fault = Callable[[FaultContext, float], None]  # (context, planned fault duration in seconds)
+
+
+def nothing(ctx: FaultContext, _duration_s: float) -> None:
+    ctx.note("no fault")
+
+
+def sigkill(prefix: str, restart_after_s: float) -> Fault:
+    def inject(ctx: FaultContext, _duration_s: float) -> None:
+        name = ctx.pipeline.named(prefix)[0]
+        ctx.pipeline.kill(name)
+        ctx.note(f"SIGKILL {name}")
+        ctx.wait(restart_after_s)
+        ctx.pipeline.restart(name)
+        ctx.note(f"{name} restarted by the supervisor")
+
+    return inject
+
+
+def outage(component: str) -> Fault:
+    def inject(ctx: FaultContext, duration_s: float) -> None:
+        ctx.note(f"stopping {component}")
+        stack("stop", component)
+        ctx.note(f"{component} stopped")
+        ctx.wait(duration_s)
+        ctx.note(f"starting {component}")
+        stack("start", component)
+        ctx.note(f"{component} healthy again")
+
+    return inject
+
+
+def restart(component: str) -> Fault:
+    def inject(ctx: FaultContext, _duration_s: float) -> None:
+        ctx.note(f"stopping {component}")
+        stack("stop", component)
+        ctx.note(f"{component} stopped; starting it")
+        stack("start", component)
+        ctx.note(f"{component} healthy again")
+
+    return inject
+
+
+def random_kills(period_s: tuple[float, float], down_s: tuple[float, float], seed: int = 7) -> Fault:
+    def inject(ctx: FaultContext, duration_s: float) -> None:
+        rng = random.Random(seed)
+        victims = ctx.pipeline.named("relay-") + ctx.pipeline.named("worker-")
+        until = time.monotonic() + duration_s
+        while time.monotonic() < until and ctx.wait(rng.uniform(*period_s)):
+            name = rng.choice(victims)
+            ctx.pipeline.kill(name)
+            ctx.note(f"SIGKILL {name}")
+            ctx.wait(rng.uniform(*down_s))
+            ctx.pipeline.restart(name)
+            ctx.note(f"{name} restarted")
+        for name in ctx.pipeline.dead():
+            ctx.pipeline.restart(name)
+
+    return inject
+
+
+def slow_kafka(delay_ms: float) -> Fault:
+    def inject(ctx: FaultContext, duration_s: float) -> None:
+        ctx.proxy.set_delay(delay_ms)
+        ctx.note(f"Kafka proxy: +{delay_ms:g} ms each way")
+        ctx.wait(duration_s)
+        ctx.proxy.set_delay(0)
+        ctx.note("Kafka proxy: no added latency")
+
+    return inject

@@ -1,0 +1,72 @@
+"""chaos/results/<scenario>.json per scenario, and SUMMARY.md over every result present."""
+import json
+import os
+import platform
+from datetime import datetime, timezone
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "results"
+HEADLINE = ["name", "accepted", "success_rate", "lost", "duplicates", "in_redis", "dead_lettered",
+            "api_p99_ms", "api_p99_during_fault_ms", "all_delivered_s_after_fault_end"]
+COLUMNS = ["name", "payment_attempts", "accepted", "refused_by_code", "orders_refused_by_code", "outbox_rows",
+           "outbox_published", "in_redis", "dead_lettered", "lost", "duplicates", "api_p99_ms",
+           "api_p99_during_fault_ms", "all_delivered_s_after_fault_end"]
+
+
+def write_result(result: dict) -> Path:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stamped = {**result, "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+               "machine": machine()}
+    path = RESULTS / f"{result['name']}.json"
+    path.write_text(json.dumps(stamped, indent=2, default=str))
+    return path
+
+
+def machine() -> dict:
+    memory_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return {"cpus": os.cpu_count(), "memory_gb": round(memory_gb, 1), "python": platform.python_version(),
+            "platform": platform.platform()}
+
+
+def verdict(result: dict, baseline_p99: float | None) -> str:
+    problems = []
+    if result["lost"]:
+        problems.append(f"{result['lost']} lost")
+    if result.get("accepted_not_paid"):
+        problems.append(f"{result['accepted_not_paid']} accepted but not PAID")
+    if result.get("all_delivered_s_after_fault_end") is None:
+        problems.append("not all delivered in time")
+    if result["name"] in ("kafka_outage", "redis_outage"):
+        if result["success_rate"] != 1:
+            problems.append(f"success {result['success_rate']:.2%}")
+        if baseline_p99 and result["api_p99_ms"] and result["api_p99_ms"] > 1.5 * baseline_p99:
+            problems.append(f"p99 {result['api_p99_ms'] / baseline_p99:.1f}x baseline")
+    return "pass" if not problems else "FAIL: " + ", ".join(problems)
+
+
+def _cell(value) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {v}" for k, v in value.items()) or "-"
+    return "-" if value is None else str(value)
+
+
+def write_summary() -> Path:
+    results = [json.loads(p.read_text()) for p in sorted(RESULTS.glob("*.json"))]
+    baseline = next((r["api_p99_ms"] for r in results if r["name"] == "baseline"), None)
+    lines = ["# Chaos results", "",
+             "Each row: one scenario under a steady payment load (see its JSON for the timeline). "
+             "`lost` = PAID orders neither in Redis nor on the dead-letter topic. "
+             "Pass: lost = 0, all delivered within 60 s of the fault's end, and for the Kafka and Redis "
+             "outages 100% payment success with p99 within 1.5x the baseline.", "",
+             "| " + " | ".join(COLUMNS + ["verdict", "rate/s", "finished"]) + " |",
+             "|" + "---|" * (len(COLUMNS) + 3)]
+    for r in results:
+        cells = [_cell(r.get(c)) for c in COLUMNS] + [verdict(r, baseline), _cell(r.get("rate_per_s")),
+                                                       r.get("finished_at", "")]
+        lines.append("| " + " | ".join(cells) + " |")
+    if results:
+        m = results[-1]["machine"]
+        lines += ["", f"Machine: {m['cpus']} CPUs, {m['memory_gb']} GB, Python {m['python']}, {m['platform']}."]
+    path = RESULTS / "SUMMARY.md"
+    path.write_text("\n".join(lines) + "\n")
+    return path

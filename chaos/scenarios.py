@@ -1,0 +1,39 @@
+"""The chaos scenarios: which services run, which fault is injected, when and for how long."""
+from dataclasses import dataclass
+
+from chaos import faults
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    description: str
+    fault: faults.Fault
+    fault_s: float = 0.0  # planned duration of the fault (outage length, slow period, kill window)
+    relays: int = 1
+    workers: int = 1
+    via_proxy: bool = False  # the services reach Kafka through the latency proxy
+
+    def scaled(self, factor: float) -> "Scenario":
+        from dataclasses import replace
+
+        return replace(self, fault_s=self.fault_s * factor)
+
+
+ALL = [
+    Scenario("baseline", "no fault: the reference for latency", faults.nothing),
+    Scenario("relay_sigkill", "SIGKILL the relay mid-load; its supervisor restarts it 5 s later",
+             faults.sigkill("relay-", 5.0)),
+    Scenario("worker_sigkill", "SIGKILL the worker mid-load; its supervisor restarts it 5 s later",
+             faults.sigkill("worker-", 5.0)),
+    Scenario("kafka_outage", "Kafka stopped for 30 s (stack/native.sh stop kafka), then started", faults.outage("kafka"), 30.0),
+    Scenario("redis_outage", "Redis stopped for 30 s (stack/native.sh stop redis), then started", faults.outage("redis"), 30.0),
+    Scenario("postgres_restart", "PostgreSQL stopped (fast shutdown) and started again; no service restarted",
+             faults.restart("postgres")),
+    Scenario("random_kills", "2 relays + 2 workers; every 3-8 s one of them is SIGKILLed and restarted 1-4 s later",
+             faults.random_kills((3.0, 8.0), (1.0, 4.0)), 40.0, relays=2, workers=2),
+    Scenario("kafka_slow", "services reach Kafka through a proxy that adds 100 ms each way for 60 s",
+             faults.slow_kafka(100.0), 60.0, via_proxy=True),
+]
+
+BY_NAME = {scenario.name: scenario for scenario in ALL}
