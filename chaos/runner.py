@@ -6,26 +6,19 @@ thread; the fault in another, starting `warmup_s` into the load. After the load,
 (up to `deliver_timeout_s`) until every PAID order is in Redis or dead-lettered, then joins all
 sources into the scenario's result. The database and topics are dropped unless something was lost.
 """
-import os
-import secrets
 import threading
 import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from sqlalchemy.engine import make_url
-
 from chaos import check, load
 from chaos.faults import FaultContext
 from chaos.latency_proxy import ProxyProcess
+from chaos.provision import ADMIN_TOKEN, Infrastructure, drop, provision
 from chaos.scenarios import Scenario
 from chaos.services import Pipeline, free_port
 from chaos.shop import Shop
 from chaos.stats import summarise_load
-from common.kafka_admin import ensure_topics
-from tests.support import database
-
-ADMIN_TOKEN = "chaos-admin-token"
 
 
 @dataclass(frozen=True)
@@ -42,66 +35,10 @@ class LoadPlan:
 QUICK = LoadPlan(rate=20.0, warmup_s=3.0, after_s=5.0, threads=8, users=10, deliver_timeout_s=60.0, fault_scale=0.3)
 
 
-@dataclass(frozen=True)
-class Infrastructure:
-    database_url: str
-    brokers: str
-    redis_url: str
-
-    @classmethod
-    def from_environment(cls) -> "Infrastructure":
-        return cls(
-            os.environ.get("DATABASE_URL", "postgresql+psycopg2://outbox:outbox@127.0.0.1:5432/outbox"),
-            os.environ.get("KAFKA_BROKERS", "127.0.0.1:9092"),
-            os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
-        )
-
-
-@dataclass
-class Provisioned:
-    run_id: str
-    database_url: str
-    topic: str
-    dlq_topic: str
-
-    def service_env(self, infra: Infrastructure, brokers: str) -> dict[str, str]:
-        return {
-            "DATABASE_URL": self.database_url, "KAFKA_BROKERS": brokers, "REDIS_URL": infra.redis_url,
-            "ADMIN_TOKEN": ADMIN_TOKEN, "ENVIRONMENT": "test", "API_ORDER_PROCESSED_TOPIC": self.topic,
-            "WORKER_TOPIC": self.topic, "WORKER_DLQ_TOPIC": self.dlq_topic,
-            "WORKER_GROUP_ID": f"chaos-{self.run_id}-external-platform-redis-group",
-        }
-
-
-def provision(infra: Infrastructure, scenario: str) -> Provisioned:
-    run_id = secrets.token_hex(4)
-    name = f"outbox_chaos_{scenario}_{run_id}"
-    url = make_url(infra.database_url).set(database=name).render_as_string(hide_password=False)
-    database.create_database(infra.database_url, name)
-    from alembic import command
-
-    command.upgrade(database.alembic_config(url), "head")
-    database.restart_identities(url, (int(run_id, 16) % 900_000 + 100_000) * 1_000_000)
-    topic, dlq = f"chaos-{run_id}.order.processed", f"chaos-{run_id}.order.processed.dlq"
-    ensure_topics(infra.brokers, [(topic, 6), (dlq, 6)])
-    return Provisioned(run_id, url, topic, dlq)
-
-
-def drop(infra: Infrastructure, run: Provisioned) -> None:
-    from kafka import KafkaAdminClient
-
-    database.drop_database(infra.database_url, make_url(run.database_url).database)
-    admin = KafkaAdminClient(bootstrap_servers=infra.brokers.split(","))
-    try:
-        admin.delete_topics([run.topic, run.dlq_topic])
-    finally:
-        admin.close()
-
-
 def run_scenario(scenario: Scenario, plan: LoadPlan = LoadPlan(), infra: Infrastructure | None = None) -> dict:
     infra = infra or Infrastructure.from_environment()
     scenario = scenario.scaled(plan.fault_scale)
-    run = provision(infra, scenario.name)
+    run = provision(infra, f"chaos_{scenario.name}")
     proxy = None
     if scenario.via_proxy:
         proxy = ProxyProcess(free_port(), urlsplit(f"//{infra.brokers.split(',')[0]}").port).start()

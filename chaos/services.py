@@ -40,7 +40,7 @@ def answers(url: str) -> bool:
 @dataclass
 class Service:
     name: str
-    script: str
+    command: list[str]
     env: dict[str, str]
     health_url: str
     log_name: str = ""
@@ -51,7 +51,7 @@ class Service:
         log_dir.mkdir(parents=True, exist_ok=True)
         with open(log_dir / f"{self.log_name or self.name}.log", "ab") as log:
             self.process = subprocess.Popen(
-                [str(BIN / self.script)], env={**os.environ, **self.env},
+                self.command, env={**os.environ, **self.env},
                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
             )
         deadline = time.monotonic() + timeout_s
@@ -110,7 +110,7 @@ class Pipeline:
                       f"http://127.0.0.1:{port}/metrics")
 
     def _add(self, name: str, script: str, extra: dict[str, str], health_url: str) -> None:
-        self.services[name] = Service(name, script, {**self.env, **extra}, health_url, f"{self.log_prefix}-{name}")
+        self.services[name] = Service(name, [str(BIN / script)], {**self.env, **extra}, health_url, f"{self.log_prefix}-{name}")
 
     @property
     def api_url(self) -> str:

@@ -1,0 +1,72 @@
+"""A run of its own on a shared stack: a fresh database migrated to head, fresh topics, a group id.
+
+Identity columns start at a random offset (as the tests do), so the Redis keys of two runs never
+meet. `drop` removes the database and the topics again.
+"""
+import os
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy.engine import make_url
+
+from common.kafka_admin import ensure_topics
+from tests.support import database
+
+ADMIN_TOKEN = "chaos-admin-token"
+
+
+@dataclass(frozen=True)
+class Infrastructure:
+    database_url: str
+    brokers: str
+    redis_url: str
+
+    @classmethod
+    def from_environment(cls) -> "Infrastructure":
+        return cls(
+            os.environ.get("DATABASE_URL", "postgresql+psycopg2://outbox:outbox@127.0.0.1:5432/outbox"),
+            os.environ.get("KAFKA_BROKERS", "127.0.0.1:9092"),
+            os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+        )
+
+
+@dataclass
+class Provisioned:
+    label: str
+    run_id: str
+    database_url: str
+    topic: str
+    dlq_topic: str
+
+    def service_env(self, infra: Infrastructure, brokers: str) -> dict[str, str]:
+        return {
+            "DATABASE_URL": self.database_url, "KAFKA_BROKERS": brokers, "REDIS_URL": infra.redis_url,
+            "ADMIN_TOKEN": ADMIN_TOKEN, "ENVIRONMENT": "test", "API_ORDER_PROCESSED_TOPIC": self.topic,
+            "WORKER_TOPIC": self.topic, "WORKER_DLQ_TOPIC": self.dlq_topic,
+            "WORKER_GROUP_ID": f"{self.label}-{self.run_id}-external-platform-redis-group",
+        }
+
+
+def provision(infra: Infrastructure, label: str) -> Provisioned:
+    run_id = secrets.token_hex(4)
+    name = f"outbox_{label}_{run_id}"
+    url = make_url(infra.database_url).set(database=name).render_as_string(hide_password=False)
+    database.create_database(infra.database_url, name)
+    from alembic import command
+
+    command.upgrade(database.alembic_config(url), "head")
+    database.restart_identities(url, (int(run_id, 16) % 900_000 + 100_000) * 1_000_000)
+    topic, dlq = f"{label}-{run_id}.order.processed", f"{label}-{run_id}.order.processed.dlq"
+    ensure_topics(infra.brokers, [(topic, 6), (dlq, 6)])
+    return Provisioned(label, run_id, url, topic, dlq)
+
+
+def drop(infra: Infrastructure, run: Provisioned) -> None:
+    from kafka import KafkaAdminClient
+
+    database.drop_database(infra.database_url, make_url(run.database_url).database)
+    admin = KafkaAdminClient(bootstrap_servers=infra.brokers.split(","))
+    try:
+        admin.delete_topics([run.topic, run.dlq_topic])
+    finally:
+        admin.close()
