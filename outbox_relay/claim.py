@@ -28,7 +28,8 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, Text, cast, exists, func, or_, select
+from sqlalchemy import Connection, Text, bindparam, cast, exists, func, or_, select
+from sqlalchemy.dialects import postgresql
 
 from common.outbox import outbox
 
@@ -56,8 +57,11 @@ _CLAIM = (
         ),
     )
     .order_by(outbox.c.id)
+    .limit(bindparam("batch_limit"))
     .with_for_update(skip_locked=True, of=outbox)
 )
+# Compiled once and run on the DBAPI cursor: a batch's rows become tuples in C, not Row objects.
+_CLAIM_SQL = str(_CLAIM.compile(dialect=postgresql.psycopg2.dialect()))
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,5 +81,10 @@ class ClaimedRow:
 
 
 def claim_batch(conn: Connection, limit: int) -> list[ClaimedRow]:
-    """Lock up to `limit` eligible rows inside the caller's transaction, oldest first."""
-    return [ClaimedRow(*row) for row in conn.execute(_CLAIM.limit(limit))]
+    """Lock up to `limit` eligible rows inside the caller's transaction (begun), oldest first."""
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(_CLAIM_SQL, {"batch_limit": limit})
+        return [ClaimedRow(*row) for row in cursor.fetchall()]
+    finally:
+        cursor.close()

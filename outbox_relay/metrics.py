@@ -23,7 +23,7 @@ PUBLISH_DURATION = Histogram(
 )
 COMMIT_TO_ACK = Histogram(
     "outbox_relay_commit_to_ack_seconds",
-    "From the outbox row's created_at (its transaction's start) to the broker's acknowledgement",
+    "Per batch: from its oldest row's created_at (that transaction's start) to the broker's acknowledgement",
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
 )
 
@@ -50,5 +50,6 @@ def record_batch(claimed: int, duration: float, acked: list[ClaimedRow], failed:
         PUBLISHED.labels(topic).inc(count)
     for topic, count in collections.Counter(row.topic for row in failed).items():
         PUBLISH_ERRORS.labels(topic).inc(count)
-    for row in acked:
-        COMMIT_TO_ACK.observe(acked_at - row.created_at.timestamp())
+    if acked:
+        # once per batch, not per row: observing 100k rows costs more than the rest of the metrics
+        COMMIT_TO_ACK.observe(acked_at - min(row.created_at for row in acked).timestamp())

@@ -88,30 +88,12 @@ def make_producer(settings: Settings) -> KafkaProducer:
     )
 
 
-class _Countdown:
-    """Set once every future it was attached to has completed, successfully or not."""
-
-    def __init__(self, count: int):
-        self._count = count
-        self._lock = threading.Lock()
-        self.done = threading.Event()
-        if count == 0:
-            self.done.set()
-
-    def __call__(self, _outcome) -> None:
-        with self._lock:
-            self._count -= 1
-            if self._count == 0:
-                self.done.set()
-
-
 @dataclass
 class Sending:
     """A batch handed to the producer, not yet answered."""
 
     result: PublishResult
     sent: list[tuple[ClaimedRow, object]]
-    countdown: _Countdown
 
 
 class Publisher:
@@ -158,10 +140,7 @@ class Publisher:
                     break
                 continue
             sent.append((row, future))
-        countdown = _Countdown(len(sent))
-        for _, future in sent:
-            future.add_both(countdown)
-        return Sending(result, sent, countdown)
+        return Sending(result, sent)
 
     def complete(self, sending: Sending, abandon: Callable[[], bool] = lambda: False) -> PublishResult:
         result = self._answers(sending, abandon)
@@ -182,9 +161,12 @@ class Publisher:
     def _answers(self, sending: Sending, abandon: Callable[[], bool]) -> PublishResult:
         """Wait until every record is answered, the delivery timeout (plus a margin) passed, or `abandon()`."""
         deadline = time.monotonic() + self._settings.delivery_timeout_ms / 1000 + 1.0
-        while not sending.countdown.done.wait(_WAIT_SLICE_SECONDS):
-            if abandon() or time.monotonic() >= deadline:
-                break
+        for _, future in sending.sent:
+            while not future.is_done and not abandon() and time.monotonic() < deadline:
+                try:
+                    future.get(timeout=_WAIT_SLICE_SECONDS)
+                except KafkaError:
+                    pass  # not answered within the slice, or failed: told apart below
         result = sending.result
         result.acked_at = time.time()
         for row, future in sending.sent:

@@ -6,7 +6,7 @@ from sqlalchemy import Engine, func, insert, select
 
 from common.order_processed import AGGREGATE_TYPE, EVENT_TYPE, iso_millis
 from common.outbox import add_event, outbox
-from tests.support.kafka import header
+from tests.support.kafka import consume, header
 
 
 def payload(order_id: int, seq: int = 0) -> dict:
@@ -95,3 +95,15 @@ def write_backlog(engine: Engine, topic: str, count: int, keys: int) -> None:
 def published_count(engine: Engine) -> int:
     with engine.connect() as conn:
         return conn.execute(select(func.count()).select_from(outbox).where(outbox.c.published_at.is_not(None))).scalar_one()
+
+
+def consume_every_event(brokers: str, topic: str, engine: Engine, timeout: float = 120) -> list:
+    """Records of `topic` until every outbox row's event_id is among them (duplicates included)."""
+    wanted = set(outbox_id_by_event_id(engine))
+    expected = len(wanted)
+    while True:
+        records = consume(brokers, topic, expected=expected, timeout=timeout)
+        missing = len(wanted - {header(record, "event_id") for record in records})
+        if not missing or len(records) < expected:
+            return records
+        expected = len(records) + missing
