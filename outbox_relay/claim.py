@@ -61,7 +61,7 @@ _CLAIM = (
     .with_for_update(skip_locked=True, of=outbox)
 )
 # Compiled once and run on the DBAPI cursor: a batch's rows become tuples in C, not Row objects.
-_CLAIM_SQL = str(_CLAIM.compile(dialect=postgresql.psycopg2.dialect()))
+CLAIM_SQL = str(_CLAIM.compile(dialect=postgresql.psycopg2.dialect()))
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +84,7 @@ def claim_batch(conn: Connection, limit: int) -> list[ClaimedRow]:
     """Lock up to `limit` eligible rows inside the caller's transaction (begun), oldest first."""
     cursor = conn.connection.cursor()
     try:
-        cursor.execute(_CLAIM_SQL, {"batch_limit": limit})
+        cursor.execute(CLAIM_SQL, {"batch_limit": limit})
         return [ClaimedRow(*row) for row in cursor.fetchall()]
     finally:
         cursor.close()

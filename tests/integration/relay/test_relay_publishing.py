@@ -4,12 +4,12 @@ from datetime import datetime, timezone
 import pytest
 from kafka import KafkaAdminClient
 from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
-from sqlalchemy import select, update
+from sqlalchemy import func, update
 
 from common.outbox import outbox
-from outbox_relay.claim import claim_batch
+from outbox_relay.claim import CLAIM_SQL, claim_batch
 from tests.integration.relay.in_process import close, make_relay
-from tests.integration.relay.outbox_rows import payload, rows, write_event, write_events
+from tests.integration.relay.outbox_rows import payload, rows, write_backlog, write_event, write_events
 from tests.support.kafka import consume, header
 from tests.support.waiting import wait_for
 
@@ -108,3 +108,17 @@ def test_a_refused_record_stays_pending_with_attempts_and_error_and_is_retried_w
 
 def test_nothing_is_claimed_from_an_empty_outbox(relay):
     assert relay.publish_batch() == 0
+
+
+def test_claiming_reads_only_pending_rows_through_the_partial_index_however_long_the_history(relay_engine, relay_topic):
+    write_backlog(relay_engine, relay_topic, 30_000, keys=30_000)
+    with relay_engine.begin() as conn:
+        conn.execute(update(outbox).where(outbox.c.id < rows(relay_engine)[-10].id).values(published_at=func.now()))
+    with relay_engine.connect() as conn:
+        conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("VACUUM ANALYZE outbox")
+    with relay_engine.connect() as conn, conn.begin():
+        plan = "\n".join(
+            line for (line,) in conn.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS) " + CLAIM_SQL, {"batch_limit": 500})
+        )
+    assert "Index Scan using ix_outbox_pending on outbox" in plan, plan
+    assert "rows=10 loops=1" in plan, plan
