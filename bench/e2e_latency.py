@@ -1,0 +1,125 @@
+"""End-to-end latency: payment commit to the Redis write, with the three services running.
+
+Payments at a fixed open-loop rate go to the API; the relay and the worker carry each event to
+Redis. A subscriber in its own process listens to Redis keyspace notifications for
+`data:order:processed:*` (notify-keyspace-events is switched on for the run and restored after)
+and stamps the wall-clock time each key is first written. Latency = that stamp minus the payment's
+`paidAt`, which the API takes inside the transaction just before commit, so the figure slightly
+overstates (never understates) commit-to-Redis. All processes run on this machine: one clock.
+"""
+import multiprocessing
+import time
+from datetime import datetime
+
+import redis
+
+from bench.dataset import payable_orders
+from bench.payment_load import measure
+from bench.stats import percentiles
+from chaos.provision import Infrastructure, drop, provision
+from chaos.services import Pipeline
+from platform_worker.store import redis_key
+
+KEY_PREFIX = redis_key(0)[:-1]
+
+
+def _subscribe(redis_url: str, ready, stop, results) -> None:
+    client = redis.Redis.from_url(redis_url)
+    db = client.connection_pool.connection_kwargs.get("db", 0)
+    pubsub = client.pubsub(ignore_subscribe_messages=True)
+    pubsub.psubscribe(f"__keyspace@{db}__:{KEY_PREFIX}*")
+    ready.set()
+    seen: dict[str, float] = {}
+    while not stop.is_set():
+        message = pubsub.get_message(timeout=0.2)
+        if message and message["data"] == b"set":
+            key = message["channel"].decode().split(":", 1)[1]
+            seen.setdefault(key, time.time())
+    results.put(seen)
+    pubsub.close()
+    client.close()
+
+
+class KeyspaceStamps:
+    """Wall-clock time of the first SET of each data:order:processed:* key while it runs."""
+
+    def __init__(self, redis_url: str):
+        self.redis_url = redis_url
+        context = multiprocessing.get_context("spawn")
+        self.ready, self.stop, self.results = context.Event(), context.Event(), context.Queue()
+        self.process = context.Process(target=_subscribe, args=(redis_url, self.ready, self.stop, self.results), daemon=True)
+
+    def __enter__(self) -> "KeyspaceStamps":
+        self.client = redis.Redis.from_url(self.redis_url)
+        self.previous = self.client.config_get("notify-keyspace-events").get("notify-keyspace-events", "")
+        self.client.config_set("notify-keyspace-events", "".join(sorted(set(self.previous) | set("K$"))))
+        self.process.start()
+        if not self.ready.wait(30):
+            raise RuntimeError("keyspace subscriber did not start")
+        return self
+
+    def collect(self, timeout_s: float = 60.0) -> dict[str, float]:
+        self.stop.set()
+        seen = self.results.get(timeout=timeout_s)
+        self.process.join(timeout=10)
+        return seen
+
+    def __exit__(self, *_exc) -> None:
+        self.client.config_set("notify-keyspace-events", self.previous)
+        self.client.close()
+        if self.process.is_alive():
+            self.process.terminate()
+
+
+def _epoch(iso: str) -> float:
+    return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
+
+
+def latencies(outcomes, stamps: dict[str, float]) -> tuple[list[float], int]:
+    values, missing = [], 0
+    for o in outcomes:
+        if o.status != 200:
+            continue
+        stamp = stamps.get(redis_key(o.detail["order_id"]))
+        if stamp is None:
+            missing += 1
+        else:
+            values.append((stamp - _epoch(o.detail["paid_at"])) * 1000)
+    return values, missing
+
+
+def wait_for_keys(redis_url: str, outcomes, timeout_s: float) -> None:
+    client = redis.Redis.from_url(redis_url)
+    keys = [redis_key(o.detail["order_id"]) for o in outcomes if o.status == 200]
+    deadline = time.monotonic() + timeout_s
+    while keys and time.monotonic() < deadline and client.exists(*keys) < len(keys):
+        time.sleep(0.2)
+    client.close()
+
+
+def run(rates=(100.0, 500.0), duration_s: float = 10.0, repeats: int = 3, infra: Infrastructure | None = None) -> dict:
+    infra = infra or Infrastructure.from_environment()
+    run_ = provision(infra, "bench_e2e")
+    pipeline = Pipeline(run_.service_env(infra, infra.brokers), log_prefix=f"bench-e2e-{run_.run_id}")
+    results: dict = {}
+    try:
+        orders = payable_orders(run_.database_url, int(sum(rates) * duration_s * repeats) + 10)
+        pipeline.start()
+        used = 0
+        for rate in rates:
+            runs = []
+            for _ in range(repeats):
+                batch = orders[used:used + int(rate * duration_s)]
+                used += len(batch)
+                with KeyspaceStamps(infra.redis_url) as stamps:
+                    load, outcomes = measure(pipeline.api_port, batch, rate, duration_s)
+                    wait_for_keys(infra.redis_url, outcomes, 60)
+                    values, missing = latencies(outcomes, stamps.collect())
+                runs.append({**percentiles(values), "payments": load["requests"], "accepted": len(values) + missing,
+                             "not_in_redis_within_60s": missing, "payment_p99_ms": load["p99_ms"],
+                             "throughput_per_s": load["throughput_per_s"]})
+            results[str(int(rate))] = runs
+    finally:
+        pipeline.stop()
+        drop(infra, run_)
+    return results
