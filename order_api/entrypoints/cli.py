@@ -14,6 +14,7 @@ import click
 from gunicorn.app.base import BaseApplication
 
 from order_api.config import Settings, get_settings
+from order_api.entrypoints import gunicorn_errors
 
 
 class GunicornServer(BaseApplication):
@@ -92,6 +93,7 @@ def main(context: click.Context) -> None:
     if context.invoked_subcommand is None:
         settings = get_settings()
         prepare_metrics_dir()
+        gunicorn_errors.install()
         GunicornServer(settings).run()
 
 

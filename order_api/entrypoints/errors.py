@@ -56,7 +56,11 @@ def from_http(exception: HTTPException) -> errors.ApiError:
 
 
 def handle_http(exception: HTTPException):
-    return render(from_http(exception))
+    response = render(from_http(exception))
+    for name, value in exception.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
 
 
 def handle_unexpected(exception: Exception):

@@ -8,7 +8,6 @@ from datetime import datetime, timezone
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from common.order_processed import iso_millis
 from order_api.domain.rules import MAX_BIGINT
 
 MAX_INT32 = 2**31 - 1
@@ -57,7 +56,9 @@ class UtcDateTime(fields.DateTime):
             raise ma.ValidationError("Not a representable UTC time.") from error
 
     def _serialize(self, value: datetime | None, attr, obj, **kwargs):
-        return None if value is None else iso_millis(value)
+        if value is None:
+            return None
+        return value.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 # Requests

@@ -1,6 +1,8 @@
 """HTTP: users and balances."""
-from order_api.entrypoints.blueprint import Blueprint
+from flask import request
 
+from order_api.domain import errors
+from order_api.entrypoints.blueprint import Blueprint
 from order_api.entrypoints import schemas as s
 from order_api.entrypoints.context import transaction
 from order_api.service_layer import users
@@ -9,9 +11,11 @@ blp = Blueprint("users", __name__, url_prefix="/api/users", description="Users a
 
 
 @blp.route("", methods=["POST"])
-@blp.arguments(s.CreateUserRequest, required=False)
+@blp.arguments(s.CreateUserRequest)
 @blp.response(201, s.BalanceResponse)
 def create_user(_body):
+    if not request.is_json or not request.get_data():
+        raise errors.ValidationFailed("a JSON object body is required, e.g. {}")
     return transaction(users.create_user)
 
 

@@ -20,8 +20,8 @@ def test_creating_a_user_returns_its_id_and_a_zero_balance(api):
     assert set(body) == {"userId", "balance"} and body["balance"] == 0
 
 
-def test_creating_a_user_accepts_no_body_at_all(client):
-    assert client.post("/api/users").status_code == 201
+def test_creating_a_user_needs_a_json_object_body_as_documented(client):
+    assert client.post("/api/users").status_code == 400
 
 
 def test_charging_adds_to_the_balance_and_logs_a_charge(api, engine):
