@@ -68,3 +68,22 @@ def test_the_running_service_sweeps_on_its_own(api_env, engine):
         assert api.get(f"/api/orders/{order_id}").json()["status"] == "EXPIRED"
     finally:
         process.stop()
+
+
+def test_the_one_shot_command_expires_due_orders(client, engine, api_env):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    api = Api(client)
+    option_id = api.option(stock=4)
+    order_id = api.order(api.user(), option_id, quantity=4)["orderId"]
+    backdate(engine, order_id)
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "order-api"), "expire-orders"],
+        env={**os.environ, **api_env}, capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("expired ")
+    assert status_in_database(engine, order_id) == "EXPIRED" and option_state(engine, option_id) == (4, 0)

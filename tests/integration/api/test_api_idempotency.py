@@ -95,3 +95,18 @@ def test_expired_keys_are_purged_by_the_sweep_and_can_be_used_again(client, engi
     assert count(engine, "SELECT count(*) FROM idempotency_keys WHERE key = :k", k=key) == 0
     second = api.order(user_id, api.option(price=10000))["orderId"]
     assert api.pay(second, user_id, key=key).status_code == 200
+
+
+def test_an_expired_key_not_yet_purged_is_taken_over_by_a_new_request(client, engine):
+    api = Api(client)
+    user_id = api.user(balance=50000)
+    key = str(uuid.uuid4())
+    api.pay(api.order(user_id, api.option(price=10000))["orderId"], user_id, key=key)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE idempotency_keys SET expires_at = now() - interval '1 second' WHERE key = :k"), {"k": key})
+    second = api.order(user_id, api.option(price=10000))["orderId"]
+    response = api.pay(second, user_id, key=key)
+    assert response.status_code == 200 and response.get_json()["orderId"] == second
+    with engine.connect() as conn:
+        stored = conn.execute(text("SELECT response_body->>'orderId' FROM idempotency_keys WHERE key = :k"), {"k": key}).scalar()
+    assert stored == str(second)
