@@ -1,6 +1,9 @@
-"""flask-smorest's Blueprint, parsing with webargs so that invalid input is a 400, as DESIGN.md says."""
+"""flask-smorest's Blueprint, parsing with webargs so that invalid input is a 400, as DESIGN.md says,
+and documenting the 413 every JSON body can get."""
 import flask_smorest
 from webargs.flaskparser import FlaskParser
+
+from order_api.entrypoints.schemas import ErrorResponse
 
 
 class Parser(FlaskParser):
@@ -9,3 +12,10 @@ class Parser(FlaskParser):
 
 class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = Parser()
+
+    def arguments(self, schema, *, location="json", **kwargs):
+        parse = super().arguments(schema, location=location, **kwargs)
+        if location != "json":
+            return parse
+        too_large = self.alt_response(413, schema=ErrorResponse, description="PAYLOAD_TOO_LARGE")
+        return lambda view: too_large(parse(view))

@@ -25,7 +25,9 @@ def expire_due_orders(session: Session, *, now: datetime, batch_size: int = 100)
     ).all()
     if not due:
         return 0
-    options = lock_options(session, sorted({item.product_option_id for order in due for item in order.items}))
+    options = lock_options(
+        session, sorted({item.product_option_id for order in due for item in order.items}), with_product=False
+    )
     for order in due:
         for item in order.items:
             options[item.product_option_id].reserved_stock -= item.quantity

@@ -62,7 +62,7 @@ def apply_coupon(session: Session, order: Order, command: PayOrder, now: datetim
 
 
 def sell_reserved_stock(session: Session, order: Order) -> None:
-    options = products.lock_options(session, [item.product_option_id for item in order.items])
+    options = products.lock_options(session, [item.product_option_id for item in order.items], with_product=False)
     for item in order.items:
         option = options[item.product_option_id]
         option.stock -= item.quantity

@@ -1,6 +1,6 @@
 """Products and their options; a product's shown stock is what is available (stock − reserved)."""
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, lazyload
 
 from order_api.adapters.orm import Product, ProductOption
 from order_api.domain import errors
@@ -36,10 +36,11 @@ def get_product(session: Session, product_id: int) -> dict:
     return product_view(product)
 
 
-def lock_options(session: Session, option_ids: list[int]) -> dict[int, ProductOption]:
+def lock_options(session: Session, option_ids: list[int], *, with_product: bool = True) -> dict[int, ProductOption]:
     """Lock the options in id order (the fixed order that keeps concurrent orders deadlock-free)."""
     query = (
         select(ProductOption)
+        .options(joinedload(ProductOption.product) if with_product else lazyload(ProductOption.product))
         .where(ProductOption.id.in_(option_ids))
         .order_by(ProductOption.id)
         .with_for_update(of=ProductOption, key_share=True)
