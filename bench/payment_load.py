@@ -5,6 +5,8 @@ transaction. Latency is measured from the tick's scheduled time (bench.loadgen),
 delays nothing else and queueing in the client counts. Throughput is successful payments over the
 time from the first scheduled send to the last answer.
 """
+import time
+
 from bench.loadgen import Client, OpenLoop, Outcome, error_code
 from bench.stats import percentiles
 
@@ -15,7 +17,7 @@ def pay_action(orders: list[tuple[int, int]]):
     def action(tick: int, client: Client) -> tuple[int, str | None, dict]:
         order_id, user_id = orders[tick]
         status, body = client.post(f"/api/orders/{order_id}/payment", {"userId": user_id})
-        return status, error_code(status, body), {"order_id": order_id, "paid_at": body.get("paidAt")}
+        return status, error_code(status, body), {"order_id": order_id, "paid_at": body.get("paidAt"), "answered_at": time.time()}
 
     return action
 
@@ -49,3 +51,33 @@ def measure(port: int, orders: list[tuple[int, int]], rate: float, duration_s: f
     return summarise(outcomes, rate), outcomes
 
 
+
+
+def run(rates=(100.0, 300.0, 600.0, 1000.0), duration_s: float = 10.0, repeats: int = 3, infra=None) -> dict:
+    """The API (order-api, default workers and threads) on a database of its own, every rate `repeats` times."""
+    from bench.dataset import payable_orders
+    from bench.stats import median_spread
+    from chaos.provision import Infrastructure, drop, provision
+    from chaos.services import BIN, Service, free_port
+
+    infra = infra or Infrastructure.from_environment()
+    run_ = provision(infra, "bench_api")
+    port = free_port()
+    api = Service("order-api", [str(BIN / "order-api")], {**run_.service_env(infra, infra.brokers), "API_PORT": str(port)},
+                  f"http://127.0.0.1:{port}/readyz", f"bench-api-{run_.run_id}")
+    runs: dict[str, list[dict]] = {str(int(rate)): [] for rate in rates}
+    try:
+        orders = payable_orders(run_.database_url, int(sum(rates) * duration_s * repeats) + 10)
+        api.start()
+        used = 0
+        for _ in range(repeats):  # interleaved, so a noisy minute does not hit one rate only
+            for rate in rates:
+                count = int(rate * duration_s)
+                runs[str(int(rate))].append(measure(port, orders[used:used + count], rate, duration_s)[0])
+                used += count
+    finally:
+        api.stop()
+        drop(infra, run_)
+    keys = ("throughput_per_s", "p50_ms", "p95_ms", "p99_ms", "error_rate")
+    return {"duration_s": duration_s, "repeats": repeats,
+            "rates": {rate: {"summary": {k: median_spread(r, k) for k in keys}, "runs": r} for rate, r in runs.items()}}

@@ -1,17 +1,8 @@
 """What the load saw: payment attempts, answers by status and code, latency percentiles."""
 from collections import Counter
 
-import numpy as np
-
 from bench.loadgen import Outcome
-
-
-def percentiles(values: list[float]) -> dict:
-    if not values:
-        return {"p50": None, "p95": None, "p99": None, "max": None}
-    p50, p95, p99 = np.percentile(values, [50, 95, 99])
-    return {"p50": round(float(p50), 1), "p95": round(float(p95), 1), "p99": round(float(p99), 1),
-            "max": round(float(max(values)), 1)}
+from bench.stats import percentiles
 
 
 def summarise_load(outcomes: list[Outcome], window: tuple[float | None, float | None]) -> dict:

@@ -1,0 +1,88 @@
+"""`python -m bench [--quick] [--only STAGE ...]`: the benchmark suite, written to bench/results/.
+
+Stages: payment_api, naive_vs_outbox, relay_drain, worker_throughput, e2e_latency, profile. Each is
+repeated (default 3 times) and reported as median with spread; a stage that fails is reported as
+failed and the others still run. `naive_vs_outbox` stops and starts the stack's Kafka.
+"""
+import json
+import os
+import time
+import traceback
+from datetime import datetime, timezone
+from pathlib import Path
+
+import click
+
+from bench import machine, report
+from bench.stats import median_spread
+from chaos.provision import Infrastructure
+
+RESULTS = Path(__file__).resolve().parent / "results"
+STAGES = ("payment_api", "naive_vs_outbox", "relay_drain", "worker_throughput", "e2e_latency", "profile")
+
+
+def _relay(quick: bool, repeats: int) -> dict:
+    from bench import relay_drain
+
+    runs = [relay_drain.run(rows=5_000 if quick else 50_000) for _ in range(repeats)]
+    keys = ("raw_producer_events_per_s", "relay_events_per_s", "relay_to_raw_ratio")
+    return {"summary": {k: median_spread(runs, k) for k in keys}, "runs": runs}
+
+
+def _worker(quick: bool, repeats: int) -> dict:
+    from bench import worker_throughput
+
+    runs = [worker_throughput.run(records=5_000 if quick else 50_000) for _ in range(repeats)]
+    keys = ("raw_consumer_records_per_s", "worker_records_per_s", "ratio")
+    return {"summary": {k: median_spread(runs, k) for k in keys}, "runs": runs}
+
+
+def stage(name: str, quick: bool, repeats: int, out_dir: Path, infra: Infrastructure) -> dict:
+    from bench import e2e_latency, naive_vs_outbox, payment_load, profile_payment
+
+    seconds = 3.0 if quick else 10.0
+    if name == "payment_api":
+        return payment_load.run((100.0, 300.0, 600.0, 1000.0), seconds, repeats, infra)
+    if name == "naive_vs_outbox":
+        return naive_vs_outbox.run(50.0 if quick else 100.0, seconds, repeats, 50.0, infra)
+    if name == "relay_drain":
+        return _relay(quick, repeats)
+    if name == "worker_throughput":
+        return _worker(quick, repeats)
+    if name == "e2e_latency":
+        return e2e_latency.run((100.0, 500.0), seconds, repeats, infra)
+    if name == "profile":
+        result = profile_payment.run(300 if quick else 1000, out_dir, infra)
+        return result
+    raise click.BadParameter(f"unknown stage {name}")
+
+
+@click.command()
+@click.option("--quick", is_flag=True, help="Short runs (3 s per measurement, small backlogs): a few minutes.")
+@click.option("--only", "only", multiple=True, type=click.Choice(STAGES), help="Run only these stages.")
+@click.option("--repeats", default=3, show_default=True, help="Repetitions of every measurement (>= 3 for a report).")
+def main(quick: bool, only: tuple[str, ...], repeats: int) -> None:
+    infra = Infrastructure.from_environment()
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    out_dir = RESULTS / stamp
+    results = {"started_at": stamp, "quick": quick, "repeats": repeats,
+               "machine": machine.describe(infra.database_url, infra.redis_url), "stages": {}}
+    for name in only or STAGES:
+        click.echo(f"== {name}")
+        started = time.monotonic()
+        try:
+            results["stages"][name] = {"ok": True, **stage(name, quick, repeats, out_dir, infra)}
+        except Exception as error:  # one broken stage must not cost the others' figures
+            results["stages"][name] = {"ok": False, "error": repr(error), "traceback": traceback.format_exc()}
+            click.echo(f"   failed: {error!r}")
+        results["stages"][name]["seconds"] = round(time.monotonic() - started, 1)
+        results["stages"][name]["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    json_path = RESULTS / f"{stamp}.json"
+    json_path.write_text(json.dumps(results, indent=2, default=str))
+    md_path = report.write(results, RESULTS / f"{stamp}.md", out_dir)
+    click.echo(f"wrote {json_path} and {md_path}")
+
+
+if __name__ == "__main__":
+    main()
