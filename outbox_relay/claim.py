@@ -48,6 +48,7 @@ _CLAIM = (
         outbox.c.attempts,
     )
     .where(
+        outbox.c.id > bindparam("after_id"),
         outbox.c.published_at.is_(None),
         or_(outbox.c.next_attempt_at.is_(None), outbox.c.next_attempt_at <= func.now()),
         ~exists().where(
@@ -80,11 +81,17 @@ class ClaimedRow:
         return {} if self.headers == "{}" else json.loads(self.headers)
 
 
-def claim_batch(conn: Connection, limit: int) -> list[ClaimedRow]:
-    """Lock up to `limit` eligible rows inside the caller's transaction (begun), oldest first."""
+def claim_batch(conn: Connection, limit: int, after_id: int = 0) -> list[ClaimedRow]:
+    """Lock up to `limit` eligible rows with ids above `after_id` inside the caller's transaction
+    (begun), oldest first.
+
+    `after_id` only says where to start looking: a relay with batches in flight passes the last id
+    it claimed, so PostgreSQL does not walk over its own locked rows again. Correctness never rests
+    on it: a row below it that was missed is claimed by the next claim starting from 0.
+    """
     cursor = conn.connection.cursor()
     try:
-        cursor.execute(CLAIM_SQL, {"batch_limit": limit})
+        cursor.execute(CLAIM_SQL, {"batch_limit": limit, "after_id": after_id})
         return [ClaimedRow(*row) for row in cursor.fetchall()]
     finally:
         cursor.close()

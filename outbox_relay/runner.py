@@ -139,7 +139,7 @@ class Relay:
         """
         completions: collections.deque[concurrent.futures.Future] = collections.deque()
         claimed, self._aborting = 0, False
-        next_claim = self._db.submit(self._claim_unless_aborting)
+        next_claim = self._db.submit(self._claim_unless_aborting, 0)
         try:
             try:
                 while next_claim is not None:
@@ -148,7 +148,7 @@ class Relay:
                         break
                     claimed += len(batch.rows)
                     if len(batch.rows) == self.settings.batch_size and not self.stop.requested:
-                        next_claim = self._db.submit(self._claim_unless_aborting)
+                        next_claim = self._db.submit(self._claim_unless_aborting, batch.rows[-1].id)
                     self._send(batch)
                     completions.append(self._db.submit(self._complete_unless_aborting, batch))
                     while len(completions) >= self.settings.pipeline_depth:
@@ -167,8 +167,8 @@ class Relay:
             self._recovered()
         return claimed
 
-    def _claim_unless_aborting(self) -> "InFlight | None":
-        return None if self._aborting else self._claim()
+    def _claim_unless_aborting(self, after_id: int) -> "InFlight | None":
+        return None if self._aborting else self._claim(after_id)
 
     def _send(self, batch: "InFlight") -> None:
         try:
@@ -201,11 +201,11 @@ class Relay:
             raise DatabaseUnavailable(str(error.orig or error).strip()) from error
         return len(batch.rows)
 
-    def _claim(self) -> "InFlight | None":
+    def _claim(self, after_id: int = 0) -> "InFlight | None":
         conn = self.engine.connect()
         try:
             transaction = conn.begin()
-            rows = claim_batch(conn, self.settings.batch_size)
+            rows = claim_batch(conn, self.settings.batch_size, after_id)
         except BaseException:
             conn.close()
             raise

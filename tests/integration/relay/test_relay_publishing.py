@@ -118,7 +118,7 @@ def test_claiming_reads_only_pending_rows_through_the_partial_index_however_long
         conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("VACUUM ANALYZE outbox")
     with relay_engine.connect() as conn, conn.begin():
         plan = "\n".join(
-            line for (line,) in conn.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS) " + CLAIM_SQL, {"batch_limit": 500})
+            line for (line,) in conn.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS) " + CLAIM_SQL, {"batch_limit": 500, "after_id": 0})
         )
     assert "Index Scan using ix_outbox_pending on outbox" in plan, plan
     assert "rows=10 loops=1" in plan, plan
