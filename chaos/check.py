@@ -2,7 +2,8 @@
 
 Guarantees of a `Verdict`: `lost` counts PAID orders found neither in Redis (a value whose
 orderId matches) nor on the dead-letter topic; `accepted_not_paid` counts payments answered 200
-whose order is not PAID in the database; `duplicates` counts records of `order.processed` beyond the
+whose order is not PAID in the database; `published_not_paid` and `in_redis_not_paid` count events
+of orders that are not PAID (a rolled-back payment must leave no event anywhere); `duplicates` counts records of `order.processed` beyond the
 first per event_id (at-least-once shows here; Redis SET makes them harmless). Topics are read from
 the beginning to the end offsets taken at the time of reading.
 """
@@ -85,6 +86,16 @@ def read_topic(brokers: str, topic: str, timeout_s: float = 60.0) -> TopicView:
     return TopicView(records, event_ids, frozenset(orders), reasons)
 
 
+def keys_in_range(redis_url: str, id_offset: int) -> frozenset[int]:
+    """Order ids of every data:order:processed key of this run (its ids are id_offset + 0..999999)."""
+    prefix = redis_key(id_offset)[: -6]
+    client = redis.Redis.from_url(redis_url, socket_timeout=10)
+    try:
+        return frozenset(int(key.decode().rsplit(":", 1)[1]) for key in client.scan_iter(match=prefix + "?" * 6, count=1000))
+    finally:
+        client.close()
+
+
 def read_redis(redis_url: str, order_ids: frozenset[int]) -> frozenset[int]:
     client = redis.Redis.from_url(redis_url, socket_timeout=10)
     found = set()
@@ -115,6 +126,8 @@ class Verdict:
     lost: int
     lost_sample: list
     accepted_not_paid: int
+    published_not_paid: int
+    in_redis_not_paid: int
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -124,7 +137,8 @@ def missing(db: DatabaseView, in_redis: frozenset[int], dlq: TopicView) -> froze
     return db.paid - in_redis - dlq.orders
 
 
-def verdict(database_url: str, brokers: str, topic: str, dlq_topic: str, redis_url: str, accepted: set[int]) -> Verdict:
+def verdict(database_url: str, brokers: str, topic: str, dlq_topic: str, redis_url: str, accepted: set[int],
+            id_offset: int) -> Verdict:
     db = read_database(database_url)
     main, dlq = read_topic(brokers, topic), read_topic(brokers, dlq_topic)
     in_redis = read_redis(redis_url, db.paid)
@@ -136,6 +150,7 @@ def verdict(database_url: str, brokers: str, topic: str, dlq_topic: str, redis_u
         duplicates=main.records - len(main.event_ids), in_redis=len(in_redis & db.paid),
         dead_lettered=len(dlq.orders & db.paid), dead_letter_reasons=dict(dlq.reasons),
         lost=len(lost), lost_sample=sorted(lost)[:20], accepted_not_paid=len(accepted - db.paid),
+        published_not_paid=len(main.orders - db.paid), in_redis_not_paid=len(keys_in_range(redis_url, id_offset) - db.paid),
     )
 
 

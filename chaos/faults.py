@@ -66,12 +66,14 @@ def sigkill(prefix: str, restart_after_s: float) -> Fault:
 def outage(component: str) -> Fault:
     def inject(ctx: FaultContext, duration_s: float) -> None:
         ctx.note(f"stopping {component}")
-        stack("stop", component)
-        ctx.note(f"{component} stopped")
-        ctx.wait(duration_s)
-        ctx.note(f"starting {component}")
-        stack("start", component)
-        ctx.note(f"{component} healthy again")
+        try:
+            stack("stop", component)
+            ctx.note(f"{component} stopped")
+            ctx.wait(duration_s)
+        finally:  # whatever happened, the component is running again afterwards
+            ctx.note(f"starting {component}")
+            stack("start", component)
+            ctx.note(f"{component} healthy again")
 
     return inject
 
@@ -79,10 +81,12 @@ def outage(component: str) -> Fault:
 def restart(component: str) -> Fault:
     def inject(ctx: FaultContext, _duration_s: float) -> None:
         ctx.note(f"stopping {component}")
-        stack("stop", component)
-        ctx.note(f"{component} stopped; starting it")
-        stack("start", component)
-        ctx.note(f"{component} healthy again")
+        try:
+            stack("stop", component)
+            ctx.note(f"{component} stopped; starting it")
+        finally:
+            stack("start", component)
+            ctx.note(f"{component} healthy again")
 
     return inject
 

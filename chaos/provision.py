@@ -37,6 +37,7 @@ class Provisioned:
     database_url: str
     topic: str
     dlq_topic: str
+    id_offset: int
 
     def service_env(self, infra: Infrastructure, brokers: str) -> dict[str, str]:
         return {
@@ -55,10 +56,11 @@ def provision(infra: Infrastructure, label: str) -> Provisioned:
     from alembic import command
 
     command.upgrade(database.alembic_config(url), "head")
-    database.restart_identities(url, (int(run_id, 16) % 900_000 + 100_000) * 1_000_000)
+    id_offset = (int(run_id, 16) % 900_000 + 100_000) * 1_000_000
+    database.restart_identities(url, id_offset)
     topic, dlq = f"{label}-{run_id}.order.processed", f"{label}-{run_id}.order.processed.dlq"
     ensure_topics(infra.brokers, [(topic, 6), (dlq, 6)])
-    return Provisioned(label, run_id, url, topic, dlq)
+    return Provisioned(label, run_id, url, topic, dlq, id_offset)
 
 
 def drop(infra: Infrastructure, run: Provisioned) -> None:

@@ -65,13 +65,18 @@ def _load_and_fault(scenario, plan, pipeline, proxy, infra, run) -> dict:
     duration = plan.warmup_s + fault_window + plan.after_s
     stop = threading.Event()
     ctx = None
+    fault_errors: list[str] = []
 
     def fault_thread(started: float) -> None:
         nonlocal ctx
         ctx = FaultContext(pipeline, proxy, started, stop)
         if ctx.wait(plan.warmup_s):
             ctx.note("fault begins")
-            scenario.fault(ctx, scenario.fault_s)
+            try:
+                scenario.fault(ctx, scenario.fault_s)
+            except Exception as error:  # reported in the result; the checker still runs
+                ctx.note(f"fault error: {error!r}")
+                fault_errors.append(repr(error))
             ctx.note("fault ends")
 
     started = time.monotonic()
@@ -86,7 +91,8 @@ def _load_and_fault(scenario, plan, pipeline, proxy, infra, run) -> dict:
     fault_end = max((e["t_s"] for e in ctx.timeline if e["event"] == "fault ends"), default=load_ended)
     waited = check.wait_until_delivered(run.database_url, infra.brokers, run.dlq_topic, infra.redis_url, plan.deliver_timeout_s)
     accepted = {o.detail["order_id"] for o in outcomes if o.status == 200}
-    verdict = check.verdict(run.database_url, infra.brokers, run.topic, run.dlq_topic, infra.redis_url, accepted)
+    verdict = check.verdict(run.database_url, infra.brokers, run.topic, run.dlq_topic, infra.redis_url, accepted,
+                            run.id_offset)
     fault_start = next((e["t_s"] for e in ctx.timeline if e["event"] == "fault begins"), None)
     return {
         "name": scenario.name,
@@ -98,6 +104,8 @@ def _load_and_fault(scenario, plan, pipeline, proxy, infra, run) -> dict:
         **summarise_load(outcomes, (fault_start, fault_end)),
         **verdict.as_dict(),
         "all_delivered_s_after_fault_end": None if waited is None else round(load_ended + waited - fault_end, 1),
+        "all_delivered_s_after_load_end": None if waited is None else round(waited, 1),
+        "fault_errors": fault_errors,
         "relays": scenario.relays,
         "workers": scenario.workers,
     }

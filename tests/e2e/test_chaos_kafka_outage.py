@@ -23,4 +23,5 @@ def test_payments_succeed_and_none_is_lost_while_kafka_is_down(test_env):
     assert result["success_rate"] == 1.0, result["refused_by_code"]
     assert result["lost"] == 0, result["lost_sample"]
     assert result["accepted_not_paid"] == 0
-    assert result["all_delivered_s_after_fault_end"] is not None
+    assert result["all_delivered_s_after_load_end"] is not None
+    assert result["published_not_paid"] == 0 and result["in_redis_not_paid"] == 0

@@ -19,4 +19,5 @@ def test_no_paid_order_is_lost_when_the_relay_is_killed_mid_load(test_env):
     assert result["lost"] == 0, result["lost_sample"]
     assert result["accepted_not_paid"] == 0
     assert result["paid_without_outbox_row"] == 0
-    assert result["all_delivered_s_after_fault_end"] is not None
+    assert result["all_delivered_s_after_load_end"] is not None
+    assert result["published_not_paid"] == 0 and result["in_redis_not_paid"] == 0
