@@ -2,6 +2,7 @@
 
 `run_worker` is what `platform-worker` (no sub-command) runs; it returns the process exit code.
 """
+import logging
 import threading
 
 import structlog
@@ -9,6 +10,7 @@ from kafka.errors import KafkaConnectionError, KafkaTimeoutError
 from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_fixed
 
 from common.log import configure_logging
+from platform_worker.commits import CommitTracker
 from platform_worker.config import WorkerSettings
 from platform_worker.consume import make_consumer
 from platform_worker.dead_letter import DeadLetterPublisher, make_producer
@@ -16,7 +18,7 @@ from platform_worker.flood_guard import FloodGuard
 from platform_worker.metrics import WorkerMetrics, serve
 from platform_worker.process import BatchProcessor
 from platform_worker.retry import RetryPolicy
-from platform_worker.runner import RebalanceReporter, Worker, install_signal_handlers
+from platform_worker.runner import RebalanceListener, Worker, install_signal_handlers
 from platform_worker.store import OrderStore, connect
 
 log = structlog.get_logger("platform_worker")
@@ -39,7 +41,9 @@ def wait_for_kafka(factory, stopping: threading.Event):
 
 def build_worker(settings: WorkerSettings, metrics: WorkerMetrics, stopping: threading.Event):
     producer = wait_for_kafka(lambda: make_producer(settings), stopping)
-    consumer = wait_for_kafka(lambda: make_consumer(settings, RebalanceReporter(metrics)), stopping)
+    listener = RebalanceListener(metrics)
+    consumer = wait_for_kafka(lambda: make_consumer(settings, listener), stopping)
+    listener.commits = commits = CommitTracker(consumer)
     guard = FloodGuard(settings.flood_guard_share, settings.flood_guard_window_s, settings.flood_guard_min_records)
     processor = BatchProcessor(
         store=OrderStore(connect(settings.redis_url, settings.redis_timeout_s), settings.key_ttl_s),
@@ -48,11 +52,12 @@ def build_worker(settings: WorkerSettings, metrics: WorkerMetrics, stopping: thr
         guard=guard,
         metrics=metrics,
     )
-    return Worker(consumer, processor, guard, metrics, stopping), producer
+    return Worker(consumer, processor, guard, metrics, stopping, commits), producer
 
 
 def run_worker(settings: WorkerSettings, stopping: threading.Event | None = None) -> int:
     configure_logging("platform-worker", level=settings.log_level)
+    logging.getLogger("kafka").setLevel(logging.WARNING)  # its INFO lines narrate every connection
     stopping = stopping or threading.Event()
     if threading.current_thread() is threading.main_thread():
         install_signal_handlers(stopping)

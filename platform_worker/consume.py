@@ -1,7 +1,6 @@
 """The worker's Kafka consumer: group member with the cooperative-sticky assignor and manual commits.
 
-Auto-commit is off; `commit_batch` commits, per partition, the offset after the last record of a
-batch the caller has finished, so a crash at any point replays at most the unfinished batch.
+Auto-commit is off: offsets are committed by commits.py, only for batches the worker finished.
 """
 from kafka import ConsumerRebalanceListener, KafkaConsumer, OffsetAndMetadata, TopicPartition
 from kafka.coordinator.assignors.cooperative_sticky import CooperativeStickyAssignor
@@ -38,10 +37,6 @@ def records_of(batch: Batch) -> list:
 
 def next_offsets(batch: Batch) -> dict[TopicPartition, OffsetAndMetadata]:
     return {tp: OffsetAndMetadata(records[-1].offset + 1, "", -1) for tp, records in batch.items() if records}
-
-
-def commit_batch(consumer: KafkaConsumer, batch: Batch, timeout_ms: int) -> None:
-    consumer.commit(next_offsets(batch), timeout_ms=timeout_ms)
 
 
 def rewind(consumer: KafkaConsumer, batch: Batch) -> None:

@@ -1,11 +1,12 @@
 """One polled batch, start to finish: every record ends in Redis or acknowledged by the dead-letter topic.
 
-Poison records go to the dead-letter topic at once. Valid records are written in one pipeline,
-retried as a batch on transient failures (retry.py) and dead-lettered once the retries run out.
-`process` returns only when all of that is done, so the caller may then commit the batch's offsets;
-if it raises, nothing of the batch may be committed.
+`prepare` decodes the batch and asks the flood guard; `finish` writes the valid records in one
+pipeline, retried as a batch on transient failures (retry.py) and dead-lettered once the retries
+run out, and dead-letters poison records at once. `finish` returns only when all of that is done,
+so the caller may then commit the batch's offsets; if it raises, nothing of the batch may be committed.
 """
 import time
+from dataclasses import dataclass
 from typing import Callable
 
 from platform_worker.decode import OrderRecord, decode
@@ -15,6 +16,13 @@ from platform_worker.flood_guard import FloodGuard
 from platform_worker.metrics import WorkerMetrics
 from platform_worker.retry import RetryPolicy
 from platform_worker.store import OrderStore
+
+
+@dataclass
+class PreparedBatch:
+    orders: list[OrderRecord]
+    valid: list  # the ConsumerRecords of `orders`, same order
+    failures: list[Failure]
 
 
 class BatchProcessor:
@@ -35,13 +43,20 @@ class BatchProcessor:
         self.clock = clock
 
     def process(self, records: list) -> None:
+        self.finish(self.prepare(records))
+
+    def prepare(self, records: list) -> PreparedBatch:
+        """Decode; raises FloodGuardTripped (nothing written) when the poison share is too high."""
         orders, valid, failures = self._decode(records)
         if not self.guard.admit(len(records), len(failures)):
             raise FloodGuardTripped(
                 f"{len(failures)} of {len(records)} records in the batch are poison; "
                 f"share over the window {self.guard.failure_share:.0%}"
             )
-        failures += self._store(orders, valid)
+        return PreparedBatch(orders, valid, failures)
+
+    def finish(self, batch: PreparedBatch) -> None:
+        failures = batch.failures + self._store(batch.orders, batch.valid)
         self.dead_letters.publish(failures)
         self._count_dead_letters(failures)
 
@@ -73,10 +88,9 @@ class BatchProcessor:
 
     def _observe_stored(self, orders: list[OrderRecord]) -> None:
         written_at = self.clock()
-        observe = self.metrics.latency.observe
-        for order in orders:
-            if order.processed_at is not None:
-                observe(max(0.0, written_at - order.processed_at))
+        self.metrics.latency.observe_many(
+            [max(0.0, written_at - order.processed_at) for order in orders if order.processed_at is not None]
+        )
         self.metrics.records.labels("stored").inc(len(orders))
 
     def _count_dead_letters(self, failures: list[Failure]) -> None:

@@ -1,28 +1,41 @@
 """The worker's loop: poll a batch, finish it (store or dead-letter), commit it, repeat.
 
-Signals only set a flag. On SIGTERM or SIGINT the loop stops polling, finishes the batch in hand
-(or abandons it uncommitted if it is waiting on retries), commits, leaves the group and returns 0.
+One batch is in flight at a time: while a writer thread stores batch N into Redis, the loop polls
+and decodes batch N+1; N is committed only after it finished, and N+1 is handed over only then.
+A failed batch is rewound (with the one polled after it), so it is polled again; nothing is
+committed past a record that is neither in Redis nor acknowledged by the dead-letter topic.
+
+Signals only set a flag. On SIGTERM or SIGINT the loop stops polling, finishes the batch in flight
+(or abandons it uncommitted if it is waiting on retries), commits, and returns; the caller closes
+the consumer, which leaves the group.
 """
 import signal
 import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 
 import structlog
-from kafka import ConsumerRebalanceListener, KafkaConsumer, OffsetAndMetadata, TopicPartition
-from kafka.errors import KafkaError
+from kafka import ConsumerRebalanceListener, KafkaConsumer
 
+from platform_worker.commits import CommitTracker
 from platform_worker.consume import Batch, in_stable_group, lag_by_partition, next_offsets, records_of, rewind
 from platform_worker.errors import DeadLetterFailed, FloodGuardTripped, ShutdownRequested
 from platform_worker.flood_guard import FloodGuard
 from platform_worker.metrics import WorkerMetrics
-from platform_worker.process import BatchProcessor
+from platform_worker.process import BatchProcessor, PreparedBatch
 
 log = structlog.get_logger("platform_worker")
 
 POLL_TIMEOUT_MS = 500
 REPORT_INTERVAL_S = 1.0
-COMMIT_TIMEOUT_MS = 5000
 DEAD_LETTER_BACKOFF_S = 1.0
+
+
+@dataclass
+class InFlight:
+    batch: Batch
+    done: Future
 
 
 class Worker:
@@ -33,63 +46,67 @@ class Worker:
         guard: FloodGuard,
         metrics: WorkerMetrics,
         stopping: threading.Event,
+        commits: CommitTracker,
     ):
         self.consumer = consumer
         self.processor = processor
         self.guard = guard
         self.metrics = metrics
         self.stopping = stopping
-        self._uncommitted: dict[TopicPartition, OffsetAndMetadata] = {}
+        self.commits = commits
         self._reported_at = 0.0
 
     def run(self) -> None:
-        while not self.stopping.is_set():
-            batch = self.consumer.poll(timeout_ms=POLL_TIMEOUT_MS)
-            if self.guard.tripped:
-                self._hold(batch)
-            elif batch:
-                self._handle(batch)
-            self._report()
+        in_flight: InFlight | None = None
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="store") as writer:
+            while not self.stopping.is_set():
+                batch = self.consumer.poll(timeout_ms=POLL_TIMEOUT_MS)
+                prepared = self._prepare(batch)
+                if not self._settle(in_flight) and batch:
+                    rewind(self.consumer, batch)
+                    prepared = None
+                in_flight = InFlight(batch, writer.submit(self.processor.finish, prepared)) if prepared else None
+                self._report()
+            self._settle(in_flight)
         self.metrics.set_ready(False)
-        self._commit({})
+        self.commits.commit_now()
 
-    def _handle(self, batch: Batch) -> None:
+    def _prepare(self, batch: Batch) -> PreparedBatch | None:
+        if self.guard.tripped:
+            self._hold(batch)
+            return None
+        if not batch:
+            return None
         try:
-            self.processor.process(records_of(batch))
+            return self.processor.prepare(records_of(batch))
         except FloodGuardTripped as error:
             log.error("flood guard tripped; consumption stopped", error=str(error))
             self.metrics.flood_guard_tripped.set(1)
             self._hold(batch)
-            return
+            return None
+
+    def _settle(self, in_flight: InFlight | None) -> bool:
+        """Wait for the batch in flight; commit it if it finished, else rewind it. False if it failed."""
+        if in_flight is None:
+            return True
+        try:
+            in_flight.done.result()
         except DeadLetterFailed as error:
             log.error("dead-letter topic did not acknowledge; batch will be polled again", error=str(error))
-            rewind(self.consumer, batch)
+            rewind(self.consumer, in_flight.batch)
             self.stopping.wait(DEAD_LETTER_BACKOFF_S)
-            return
+            return False
         except ShutdownRequested:
             log.info("stopping while retrying; batch left uncommitted for the next owner")
-            return
-        self._commit(next_offsets(batch))
+            return False
+        self.commits.finished(next_offsets(in_flight.batch))
+        return True
 
     def _hold(self, batch: Batch) -> None:
         """Flood guard tripped: keep the group membership, consume nothing, leave records uncommitted."""
         self.consumer.pause(*self.consumer.assignment())
         if batch:
             rewind(self.consumer, batch)
-
-    def _commit(self, offsets: dict[TopicPartition, OffsetAndMetadata]) -> None:
-        owned = self.consumer.assignment()
-        pending = {tp: offset for tp, offset in {**self._uncommitted, **offsets}.items() if tp in owned}
-        if not pending:
-            self._uncommitted = {}
-            return
-        try:
-            self.consumer.commit(pending, timeout_ms=COMMIT_TIMEOUT_MS)
-            self._uncommitted = {}
-        except KafkaError as error:
-            # The records are stored already; at worst a new owner stores them again.
-            log.warning("offset commit failed; will retry with the next commit", error=repr(error))
-            self._uncommitted = pending
 
     def _report(self) -> None:
         now = time.monotonic()
@@ -101,11 +118,12 @@ class Worker:
             self.metrics.lag.labels(tp.topic, str(tp.partition)).set(lag)
 
 
-class RebalanceReporter(ConsumerRebalanceListener):
-    """Counts and logs partition moves; holds no state the at-least-once guarantee depends on."""
+class RebalanceListener(ConsumerRebalanceListener):
+    """Counts and logs partition moves, and forgets the finished offsets of partitions that left."""
 
     def __init__(self, metrics: WorkerMetrics):
         self.metrics = metrics
+        self.commits: CommitTracker | None = None
 
     def on_partitions_assigned(self, assigned):
         self._count("assigned", assigned)
@@ -123,6 +141,8 @@ class RebalanceReporter(ConsumerRebalanceListener):
         self.metrics.partition_changes.labels(event).inc(len(partitions))
         log.info(f"partitions {event}", partitions=sorted(f"{tp.topic}:{tp.partition}" for tp in partitions))
         if event != "assigned":
+            if self.commits is not None:
+                self.commits.forget(partitions)
             for tp in partitions:
                 try:
                     self.metrics.lag.remove(tp.topic, str(tp.partition))

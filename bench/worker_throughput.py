@@ -1,0 +1,145 @@
+"""Worker throughput into Redis next to the raw kafka-python consumer, on the same topic, same run.
+
+A fresh topic is filled with N valid `order.processed` records first. Then (1) a bare KafkaConsumer
+in its own group reads all N, and (2) the worker's loop (in this process, its real consumer, store,
+dead-letter producer and metrics) stores all N into Redis. Both clocks run from the consumer's
+creation (group join included) to the last record. Usage:
+
+    python -m bench.worker_throughput [--records 100000] [--partitions 6] [--profile out.html]
+"""
+import json
+import threading
+import time
+import uuid
+
+import click
+import redis
+from kafka import KafkaConsumer, KafkaProducer
+
+from common.kafka_admin import ensure_topics
+from common.order_processed import iso_millis
+from platform_worker.config import WorkerSettings
+from platform_worker.metrics import WorkerMetrics
+from platform_worker.store import redis_key
+
+ORDER_ID_BASE = 8_000_000_000_000  # far above any id a real or test database hands out
+
+
+def fill_topic(brokers: str, topic: str, records: int) -> None:
+    producer = KafkaProducer(
+        bootstrap_servers=brokers.split(","), acks="all", linger_ms=20, batch_size=256 * 1024,
+        compression_type=None,
+    )
+    processed_at = iso_millis(__import__("datetime").datetime.now(__import__("datetime").timezone.utc))
+    for i in range(records):
+        order_id = ORDER_ID_BASE + i
+        value = {
+            "orderId": order_id, "userId": 7, "finalAmount": 45000, "couponId": None,
+            "items": [{"productOptionId": 3, "productName": "T-shirt", "quantity": 2, "price": 25000}],
+            "processedAt": processed_at,
+        }
+        producer.send(
+            topic, key=str(order_id).encode(), value=json.dumps(value).encode(),
+            headers=[("event_id", uuid.uuid4().bytes.hex().encode()), ("event_type", b"order.processed")],
+        )
+    producer.flush()
+    producer.close()
+
+
+def raw_consumer_rate(settings: WorkerSettings, records: int) -> float:
+    started = time.perf_counter()
+    consumer = KafkaConsumer(
+        settings.topic, bootstrap_servers=settings.brokers, group_id=f"bench-raw-{uuid.uuid4().hex[:8]}",
+        auto_offset_reset="earliest", enable_auto_commit=False, max_poll_records=settings.max_poll_records,
+        fetch_max_bytes=settings.fetch_max_bytes, max_partition_fetch_bytes=settings.max_partition_fetch_bytes,
+    )
+    seen = 0
+    while seen < records:
+        for batch in consumer.poll(timeout_ms=500).values():
+            seen += len(batch)
+    elapsed = time.perf_counter() - started
+    consumer.close(autocommit=False)
+    return records / elapsed
+
+
+def worker_rate(settings: WorkerSettings, records: int, profile: str | None = None) -> float:
+    from platform_worker.bootstrap import build_worker
+
+    stopping = threading.Event()
+    metrics = WorkerMetrics()
+    started = time.perf_counter()
+    worker, producer = build_worker(settings, metrics, stopping)
+    thread = threading.Thread(target=_run_profiled if profile else worker.run, args=(worker, profile)[: 2 if profile else 0])
+    thread.start()
+    stored = metrics.records.labels("stored")
+    while stored._value.get() < records and thread.is_alive():
+        time.sleep(0.02)
+    elapsed = time.perf_counter() - started
+    stopping.set()
+    thread.join()
+    worker.consumer.close(autocommit=False)
+    producer.close()
+    if stored._value.get() < records:
+        raise RuntimeError(f"worker stopped after {stored._value.get()} of {records} records")
+    return records / elapsed
+
+
+def _run_profiled(worker, profile: str) -> None:
+    from pyinstrument import Profiler
+
+    profiler = Profiler()
+    profiler.start()
+    try:
+        worker.run()
+    finally:
+        profiler.stop()
+        with open(profile, "w") as out:
+            out.write(profiler.output_html())
+        print(profiler.output_text(unicode=False, color=False, show_all=False)[:6000])
+
+
+def run(records: int = 100_000, partitions: int = 6, brokers: str | None = None, redis_url: str | None = None,
+        profile: str | None = None) -> dict:
+    base = WorkerSettings()
+    run_id = uuid.uuid4().hex[:8]
+    settings = base.model_copy(update={
+        "topic": f"bench-{run_id}.order.processed", "dlq_topic": f"bench-{run_id}.order.processed.dlq",
+        "group_id": f"bench-{run_id}-worker", "metrics_port": 0,
+        **({"kafka_brokers": brokers} if brokers else {}), **({"redis_url": redis_url} if redis_url else {}),
+    })
+    ensure_topics(settings.kafka_brokers, [(settings.topic, partitions), (settings.dlq_topic, partitions)])
+    started = time.perf_counter()
+    fill_topic(settings.kafka_brokers, settings.topic, records)
+    fill_s = time.perf_counter() - started
+    raw = raw_consumer_rate(settings, records)
+    worker = worker_rate(settings, records, profile)
+    stored_ok = _check_and_clean(settings.redis_url, records)
+    return {
+        "records": records, "partitions": partitions, "topic": settings.topic, "fill_seconds": round(fill_s, 2),
+        "raw_consumer_records_per_s": round(raw), "worker_records_per_s": round(worker),
+        "ratio": round(worker / raw, 3), "all_records_in_redis": stored_ok,
+        "targets": {"worker_records_per_s": 10_000, "ratio": 0.7},
+        "meets_targets": worker >= 10_000 and worker / raw >= 0.7 and stored_ok,
+    }
+
+
+def _check_and_clean(redis_url: str, records: int) -> bool:
+    client = redis.Redis.from_url(redis_url)
+    keys = [redis_key(ORDER_ID_BASE + i) for i in range(records)]
+    present = sum(client.exists(*keys[i:i + 10_000]) for i in range(0, records, 10_000))
+    for i in range(0, records, 10_000):
+        client.delete(*keys[i:i + 10_000])
+    client.close()
+    return present == records
+
+
+@click.command()
+@click.option("--records", default=100_000, show_default=True)
+@click.option("--partitions", default=6, show_default=True)
+@click.option("--profile", default=None, help="write a pyinstrument HTML profile of the worker loop here")
+def main(records: int, partitions: int, profile: str | None) -> None:
+    print(json.dumps(run(records=records, partitions=partitions, profile=profile), indent=2))
+
+
+if __name__ == "__main__":
+    main()
