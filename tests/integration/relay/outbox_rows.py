@@ -6,7 +6,8 @@ from sqlalchemy import Engine, func, insert, select
 
 from common.order_processed import AGGREGATE_TYPE, EVENT_TYPE, iso_millis
 from common.outbox import add_event, outbox
-from tests.support.kafka import consume, header
+from tests.integration.relay.reading import read_topic
+from tests.support.kafka import header
 
 
 def payload(order_id: int, seq: int = 0) -> dict:
@@ -102,7 +103,7 @@ def consume_every_event(brokers: str, topic: str, engine: Engine, timeout: float
     wanted = set(outbox_id_by_event_id(engine))
     expected = len(wanted)
     while True:
-        records = consume(brokers, topic, expected=expected, timeout=timeout)
+        records = read_topic(brokers, topic, expected=expected, timeout=timeout)
         missing = len(wanted - {header(record, "event_id") for record in records})
         if not missing or len(records) < expected:
             return records

@@ -1,4 +1,5 @@
 import signal
+import statistics
 import subprocess
 import time
 from datetime import timedelta
@@ -20,7 +21,8 @@ from tests.integration.relay.outbox_rows import (
     write_event,
     write_events,
 )
-from tests.support.kafka import consume, header
+from tests.integration.relay.reading import read_topic
+from tests.support.kafka import header
 from tests.support.services import BIN, ServiceProcess
 from tests.support.waiting import wait_for
 
@@ -39,7 +41,7 @@ def test_an_idle_relay_publishes_a_commit_within_milliseconds_woken_by_notify(re
     relay = start_relay(relay_env, RELAY_POLL_INTERVAL_SECONDS=30)
     try:
         latencies = []
-        for key in range(5):
+        for key in range(6):
             with relay_engine.begin() as conn:
                 event_id = write_event(conn, relay_topic, key)
             committed_at = time.time()
@@ -47,8 +49,9 @@ def test_an_idle_relay_publishes_a_commit_within_milliseconds_woken_by_notify(re
             latencies.append(at.timestamp() - committed_at)
     finally:
         assert relay.stop() == 0
-    print(f"commit to published_at (after ack), idle relay, poll interval 30 s: {sorted(latencies)}")
-    assert max(latencies) < 0.5
+    latencies = sorted(latencies[1:])  # the first one also waits for the producer's bootstrap
+    print(f"commit to published_at (after ack), idle relay, poll interval 30 s: {latencies}")
+    assert statistics.median(latencies) < 0.1 and max(latencies) < 1.0
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
@@ -66,7 +69,7 @@ def test_a_signal_mid_backlog_exits_0_within_10_s_and_every_row_marked_published
     assert code == 0 and took < 10, f"exit {code} after {took:.1f}s"
     published = {str(row.event_id) for row in rows(relay_engine) if row.published_at is not None}
     assert 0 < len(published) < 20_000, "stopped mid-backlog"
-    records = consume(test_env.kafka_brokers, relay_topic, expected=len(published))
+    records = read_topic(test_env.kafka_brokers, relay_topic, expected=len(published))
     assert published <= {header(record, "event_id") for record in records}
 
 

@@ -10,7 +10,8 @@ from common.outbox import outbox
 from outbox_relay.claim import CLAIM_SQL, claim_batch
 from tests.integration.relay.in_process import close, make_relay
 from tests.integration.relay.outbox_rows import payload, rows, write_backlog, write_event, write_events
-from tests.support.kafka import consume, header
+from tests.integration.relay.reading import read_topic
+from tests.support.kafka import header
 from tests.support.waiting import wait_for
 
 
@@ -30,7 +31,7 @@ def test_publishes_pending_rows_keyed_by_aggregateid_with_the_contract_headers_a
 
     assert relay.publish_batch() == 1
 
-    [record] = consume(test_env.kafka_brokers, relay_topic, expected=1)
+    [record] = read_topic(test_env.kafka_brokers, relay_topic, expected=1)
     assert record.key == b"101"
     assert json.loads(record.value) == stored.payload
     assert [name for name, _ in record.headers] == ["event_id", "event_type", "content-type", "traceparent"]
@@ -62,7 +63,7 @@ def test_a_lower_id_committed_after_higher_ids_were_published_is_still_published
             assert relay.publish_batch() == 2
         assert relay.publish_batch() == 1
 
-    records = consume(test_env.kafka_brokers, relay_topic, expected=3)
+    records = read_topic(test_env.kafka_brokers, relay_topic, expected=3)
     assert {header(record, "event_id") for record in records if record.key == b"1"} == {str(late_event)}
     lowest = rows(relay_engine)[0]
     assert str(lowest.event_id) == str(late_event) and lowest.published_at is not None
@@ -100,7 +101,7 @@ def test_a_refused_record_stays_pending_with_attempts_and_error_and_is_retried_w
     admin.close()
     wait_for(lambda: relay.publish_batch() == 1, timeout=30, interval=0.1, what="the refused row retried and published")
     wait_for(lambda: relay.publish_batch() == 1, timeout=10, interval=0.1, what="the next row of its key published")
-    records = consume(test_env.kafka_brokers, topic, expected=4)
+    records = read_topic(test_env.kafka_brokers, topic, expected=4)
     key_one = [header(record, "event_id") for record in records if record.key == b"1"]
     assert key_one == [str(refused.event_id), str(later_of_refused_key.event_id)]
     assert all(row.published_at is not None for row in rows(relay_engine))

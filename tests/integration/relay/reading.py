@@ -1,0 +1,24 @@
+"""Reading a topic from the beginning by assigning its partitions: no consumer group to join."""
+from kafka import KafkaConsumer, TopicPartition
+
+from tests.support.waiting import wait_for
+
+
+def read_topic(brokers: str, topic: str, *, expected: int, timeout: float = 60.0) -> list:
+    """Every record of `topic` once at least `expected` have been read."""
+    consumer = KafkaConsumer(bootstrap_servers=brokers.split(","), enable_auto_commit=False, group_id=None)
+    records: list = []
+    try:
+        partitions = wait_for(lambda: consumer.partitions_for_topic(topic), timeout=timeout, what=f"{topic} metadata")
+        consumer.assign([TopicPartition(topic, partition) for partition in partitions])
+        consumer.seek_to_beginning()
+
+        def enough() -> bool:
+            for batch in consumer.poll(timeout_ms=200).values():
+                records.extend(batch)
+            return len(records) >= expected
+
+        wait_for(enough, timeout=timeout, interval=0, what=f"{expected} records on {topic}")
+    finally:
+        consumer.close()
+    return records
