@@ -37,6 +37,7 @@ class WorkerMetrics:
             "worker_end_to_end_latency_seconds", "Redis write time minus the message's processedAt", LATENCY_BUCKETS
         )
         self.registry.register(self.latency)
+        self.assigned = Gauge("worker_assigned_partitions", "Partitions this worker owns", registry=self.registry)
         self.ready = Gauge("worker_ready", "1 while the worker is in its group and consuming", registry=self.registry)
         self.flood_guard_tripped = Gauge(
             "worker_flood_guard_tripped", "1 once the flood guard stopped the worker", registry=self.registry

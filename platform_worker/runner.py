@@ -114,6 +114,7 @@ class Worker:
             return
         self._reported_at = now
         self.metrics.set_ready(not self.guard.tripped and in_stable_group(self.consumer))
+        self.metrics.assigned.set(len(self.consumer.assignment()))
         for tp, lag in lag_by_partition(self.consumer).items():
             self.metrics.lag.labels(tp.topic, str(tp.partition)).set(lag)
 

@@ -1,0 +1,50 @@
+"""Per-test topics and group for the worker, and a factory that starts real `platform-worker` processes."""
+import re
+import secrets
+
+import pytest
+
+from common.kafka_admin import ensure_topics
+from tests.integration.worker.support import Producer, Worker
+from tests.support.services import ServiceProcess, free_port
+
+
+@pytest.fixture
+def worker_env(service_env, test_env, request):
+    """The worker's environment with topics and group of this test alone (a tripped flood guard or a
+    half-consumed stream never leaks into the next test)."""
+    name = re.sub(r"[^a-z0-9]+", "-", request.node.name.lower())[:40] + "-" + secrets.token_hex(2)
+    topic, dlq = f"{test_env.topic}.{name}", f"{test_env.dlq_topic}.{name}"
+    ensure_topics(test_env.kafka_brokers, [(topic, 6), (dlq, 6)])
+    return {
+        **service_env,
+        "WORKER_TOPIC": topic,
+        "WORKER_DLQ_TOPIC": dlq,
+        "WORKER_GROUP_ID": f"{test_env.group_id}.{name}",
+        "WORKER_REPLAY_GROUP_ID": f"{test_env.group_id}.{name}.replay",
+    }
+
+
+@pytest.fixture
+def producer(worker_env, test_env):
+    producer = Producer(test_env.kafka_brokers, worker_env["WORKER_TOPIC"])
+    yield producer
+    producer.close()
+
+
+@pytest.fixture
+def start_worker(worker_env):
+    started: list[Worker] = []
+
+    def start(wait_ready: bool = True, **overrides: str) -> Worker:
+        port = free_port()
+        env = {**worker_env, "WORKER_METRICS_PORT": str(port), **overrides}
+        path = "readyz" if wait_ready else "metrics"
+        process = ServiceProcess("platform-worker", env=env, health_url=f"http://127.0.0.1:{port}/{path}")
+        worker = Worker(process.start(), port)
+        started.append(worker)
+        return worker
+
+    yield start
+    for worker in started:
+        worker.process.kill()

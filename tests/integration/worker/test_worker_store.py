@@ -1,0 +1,72 @@
+"""A valid record becomes its Redis key; poison goes to the dead-letter topic at once."""
+import json
+
+import pytest
+
+from platform_worker.store import redis_key
+from tests.integration.worker.support import dead_lettered, event_headers, header, order_ids, order_value, stored
+from tests.support.waiting import wait_for
+
+DLQ_HEADERS = (
+    "dlq.original.topic", "dlq.original.partition", "dlq.original.offset", "dlq.error.class",
+    "dlq.error.message", "dlq.attempts", "dlq.failed.at", "dlq.consumer.group",
+)
+
+
+def test_a_valid_record_is_stored_with_its_value_bytes_unchanged_for_an_hour(
+    start_worker, producer, redis_client, test_env
+):
+    worker = start_worker()
+    [order_id] = order_ids(test_env, 1)
+    value = order_value(order_id).replace(b", ", b" ,  ")  # odd spacing: the bytes must survive as they are
+    producer.send(str(order_id).encode(), value)
+    producer.flush()
+    wait_for(lambda: redis_client.get(redis_key(order_id)), timeout=30, what="the key in Redis")
+    assert redis_client.get(redis_key(order_id)) == value
+    assert 3590 <= redis_client.ttl(redis_key(order_id)) <= 3600
+    assert worker.metric("worker_records_total", result="stored") >= 1
+    assert worker.metric("worker_end_to_end_latency_seconds_count") >= 1
+
+
+def test_a_repeated_record_leaves_the_same_value(start_worker, producer, redis_client, test_env):
+    start_worker()
+    ids = order_ids(test_env, 2)
+    value = order_value(ids[0])
+    producer.send(str(ids[0]).encode(), value)
+    producer.send(str(ids[0]).encode(), value)
+    producer.orders([ids[1]])  # same partition order not guaranteed across keys: wait on both
+    wait_for(lambda: stored(redis_client, ids) == set(ids), timeout=30, what="both keys")
+    assert redis_client.get(redis_key(ids[0])) == value
+
+
+POISON = {
+    "not-utf8": b"\xff\xfe{\"orderId\": 1}",
+    "not-json": b"{orderId: 1,",
+    "missing-order-id": json.dumps({"userId": 7, "finalAmount": 1, "couponId": None, "items": [],
+                                    "processedAt": "2026-11-23T10:15:30.123Z"}).encode(),
+    "wrong-types": json.dumps({"orderId": "12", "userId": 7, "finalAmount": "lots", "couponId": None,
+                               "items": [], "processedAt": "2026-11-23T10:15:30.123Z"}).encode(),
+}
+
+
+@pytest.mark.parametrize("kind", POISON)
+def test_poison_goes_to_the_dead_letter_topic_at_once_with_its_origin_and_the_worker_moves_on(
+    kind, start_worker, producer, redis_client, test_env, worker_env
+):
+    worker = start_worker()
+    poison_key, [after] = f"poison-{kind}".encode(), order_ids(test_env, 1)
+    headers = event_headers()
+    producer.send(poison_key, POISON[kind], headers=headers)
+    producer.orders([after])
+    wait_for(lambda: stored(redis_client, [after]), timeout=30, what="the record after the poison stored")
+
+    [record] = dead_lettered(test_env.kafka_brokers, worker_env["WORKER_DLQ_TOPIC"], expected=1)
+    assert (record.key, record.value) == (poison_key, POISON[kind])
+    assert record.headers[: len(headers)] == headers
+    assert all(header(record, name) for name in DLQ_HEADERS)
+    assert header(record, "dlq.original.topic") == worker_env["WORKER_TOPIC"]
+    assert header(record, "dlq.error.class") == "PoisonRecord"
+    assert header(record, "dlq.attempts") == "1"
+    assert header(record, "dlq.consumer.group") == worker_env["WORKER_GROUP_ID"]
+    assert worker.metric("worker_retry_attempts_total") == 0
+    assert worker.metric("worker_records_total", result="dead_lettered") == 1
