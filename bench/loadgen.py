@@ -3,7 +3,8 @@
 Tick i is due at `start + i / rate`, whatever happened to earlier ticks. A pool of threads takes
 the next due tick from a shared counter, waits for its time and runs the action; if every thread is
 busy, the tick starts late and that wait counts in its latency, because latency is measured from the
-scheduled time, not from the send. Bounded: at most `count` ticks, none scheduled after `duration_s`.
+scheduled time, not from the send. Bounded: at most `count` ticks, none scheduled after `duration_s`,
+and with `give_up_s` none started later than that (ticks never started are reported as not sent).
 """
 import http.client
 import json
@@ -82,6 +83,7 @@ class OpenLoop:
     port: int = 8000
     timeout_s: float = 15.0
     count: int | None = None
+    give_up_s: float | None = None  # no tick starts later than this after the start (a saturated run stays bounded)
 
     def __post_init__(self) -> None:
         ticks = int(self.rate * self.duration_s)
@@ -90,9 +92,11 @@ class OpenLoop:
         self._lock = threading.Lock()
         self.outcomes: list[Outcome] = []
 
-    def _take(self) -> int | None:
+    def _take(self, start: float) -> int | None:
         with self._lock:
             if self._next >= self.total:
+                return None
+            if self.give_up_s is not None and time.perf_counter() - start > self.give_up_s:
                 return None
             self._next += 1
             return self._next - 1
@@ -100,7 +104,7 @@ class OpenLoop:
     def _worker(self, action: Action, start: float, stop: threading.Event) -> None:
         client = Client(self.host, self.port, self.timeout_s)
         mine = []
-        while not stop.is_set() and (tick := self._take()) is not None:
+        while not stop.is_set() and (tick := self._take(start)) is not None:
             due = tick / self.rate
             delay = start + due - time.perf_counter()
             if delay > 0:

@@ -22,8 +22,9 @@ def pay_action(orders: list[tuple[int, int]]):
     return action
 
 
-def summarise(outcomes: list[Outcome], rate: float) -> dict:
+def summarise(outcomes: list[Outcome], rate: float, planned: int | None = None) -> dict:
     ok = [o for o in outcomes if o.status == 200]
+    not_sent = (planned or len(outcomes)) - len(outcomes)
     span = max((o.ended for o in outcomes), default=0.0)
     errors: dict[str, int] = {}
     for o in outcomes:
@@ -33,9 +34,10 @@ def summarise(outcomes: list[Outcome], rate: float) -> dict:
     return {
         "offered_per_s": rate,
         "requests": len(outcomes),
+        "not_sent": not_sent,
         "throughput_per_s": round(len(ok) / span, 1) if span else 0.0,
-        "success_rate": round(len(ok) / len(outcomes), 4) if outcomes else None,
-        "error_rate": round(1 - len(ok) / len(outcomes), 4) if outcomes else None,
+        "success_rate": round(len(ok) / (len(outcomes) + not_sent), 4) if outcomes else None,
+        "error_rate": round(1 - len(ok) / (len(outcomes) + not_sent), 4) if outcomes else None,
         "errors": errors,
         **{f"{k}_ms": v for k, v in latency.items()},
         "service_p99_ms": percentiles([o.service_ms for o in outcomes])["p99"],
@@ -43,12 +45,16 @@ def summarise(outcomes: list[Outcome], rate: float) -> dict:
 
 
 def measure(port: int, orders: list[tuple[int, int]], rate: float, duration_s: float, threads: int = 64) -> tuple[dict, list[Outcome]]:
-    """One run: pays `rate * duration_s` of `orders` (which must hold that many unpaid orders)."""
-    loop = OpenLoop(rate=rate, duration_s=duration_s, threads=threads, port=port, timeout_s=PAYMENT_TIMEOUT_S)
+    """One run: pays `rate * duration_s` of `orders` (which must hold that many unpaid orders).
+
+    A saturated server would stretch the run far past `duration_s`; no tick starts after 3x that
+    (plus 10 s): those not sent count as failures."""
+    loop = OpenLoop(rate=rate, duration_s=duration_s, threads=threads, port=port, timeout_s=PAYMENT_TIMEOUT_S,
+                    give_up_s=duration_s * 3 + 10)
     if loop.total > len(orders):
         raise ValueError(f"{loop.total} payments planned, {len(orders)} payable orders given")
     outcomes = loop.run(pay_action(orders))
-    return summarise(outcomes, rate), outcomes
+    return summarise(outcomes, rate, loop.total), outcomes
 
 
 

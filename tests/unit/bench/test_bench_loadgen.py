@@ -32,3 +32,17 @@ def test_repeated_measurements_report_median_and_spread():
     runs = [{"p99_ms": 30.0}, {"p99_ms": 10.0}, {"p99_ms": 20.0}, {"p99_ms": None}]
 
     assert median_spread(runs, "p99_ms") == {"median": 20.0, "min": 10.0, "max": 30.0, "runs": [30.0, 10.0, 20.0]}
+
+
+def test_a_saturated_run_gives_up_starting_ticks_after_its_limit():
+    pause = threading.Event()
+
+    def stuck(tick, client):
+        pause.wait(0.2)
+        return 200, None, {}
+
+    loop = OpenLoop(rate=100, duration_s=1, threads=2, give_up_s=0.3)
+    outcomes = loop.run(stuck)
+
+    assert loop.total == 100
+    assert 2 <= len(outcomes) <= 6
