@@ -87,3 +87,17 @@ def test_the_one_shot_command_expires_due_orders(client, engine, api_env):
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("expired ")
     assert status_in_database(engine, order_id) == "EXPIRED" and option_state(engine, option_id) == (4, 0)
+
+
+def test_only_one_sweeper_sweeps_at_a_time(app):
+    from datetime import datetime, timezone
+
+    from order_api.service_layer.expiry import sweep_if_leader
+
+    sessions = app.extensions["order_api"].sessions
+    now = datetime.now(timezone.utc)
+    with sessions.begin() as leader, sessions.begin() as other:
+        assert sweep_if_leader(leader, now=now) is not None
+        assert sweep_if_leader(other, now=now) is None
+    with sessions.begin() as next_tick:
+        assert sweep_if_leader(next_tick, now=now) is not None
