@@ -31,6 +31,7 @@ class Settings(BaseSettings):
     db_max_overflow: int = 5
     db_pool_timeout_seconds: float = 10.0
     db_statement_timeout_ms: int = 10000
+    db_connect_timeout_seconds: int = 5
     transaction_retries: int = 5
     log_level: str = "INFO"
     sweeper_enabled: bool = True

@@ -25,7 +25,10 @@ def engine_for(settings: Settings) -> Engine:
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         pool_timeout=settings.db_pool_timeout_seconds,
-        connect_args={"options": f"-c statement_timeout={settings.db_statement_timeout_ms}"},
+        connect_args={
+            "options": f"-c statement_timeout={settings.db_statement_timeout_ms}",
+            "connect_timeout": settings.db_connect_timeout_seconds,
+        },
     )
 
 
