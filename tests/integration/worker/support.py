@@ -134,3 +134,24 @@ class Worker:
 
 
 __all__ = ["consume", "header"]
+
+
+class TopicReader:
+    """Everything that reached a topic so far, read with a group of its own and kept as it arrives."""
+
+    def __init__(self, brokers: str, topic: str):
+        from kafka import KafkaConsumer
+
+        self.records: list = []
+        self.consumer = KafkaConsumer(
+            topic, bootstrap_servers=brokers.split(","), group_id=f"test-reader-{uuid.uuid4().hex[:8]}",
+            auto_offset_reset="earliest", enable_auto_commit=False,
+        )
+
+    def read(self) -> list:
+        for batch in self.consumer.poll(timeout_ms=200).values():
+            self.records.extend(batch)
+        return self.records
+
+    def close(self) -> None:
+        self.consumer.close()
