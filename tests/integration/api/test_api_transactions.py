@@ -13,8 +13,9 @@ def test_a_real_deadlock_is_retried_until_both_transactions_commit(api_settings,
     with engine.begin() as conn:
         first, second = conn.execute(text("INSERT INTO users (balance) VALUES (0), (0) RETURNING id")).scalars().all()
     sessions = session_factory(engine_for(api_settings))
-    both_hold_one = threading.Barrier(2, timeout=10)
+    both_hold_one = threading.Barrier(2, timeout=30)
     attempts = {"a": 0, "b": 0}
+    failures: list[BaseException] = []
 
     def crosswise(name: str, one: int, other: int):
         def work(session):
@@ -24,7 +25,10 @@ def test_a_real_deadlock_is_retried_until_both_transactions_commit(api_settings,
                 both_hold_one.wait()
             session.execute(text("UPDATE users SET balance = balance + 1 WHERE id = :id"), {"id": other})
 
-        in_transaction(sessions, work)
+        try:
+            in_transaction(sessions, work)
+        except BaseException as error:  # reported below: a thread's exception would vanish otherwise
+            failures.append(error)
 
     threads = [threading.Thread(target=crosswise, args=("a", first, second)),
                threading.Thread(target=crosswise, args=("b", second, first))]
@@ -32,10 +36,11 @@ def test_a_real_deadlock_is_retried_until_both_transactions_commit(api_settings,
         thread.start()
     for thread in threads:
         thread.join(timeout=30)
+    assert failures == []
     with engine.connect() as conn:
         balances = conn.execute(text("SELECT balance FROM users WHERE id IN (:a, :b)"), {"a": first, "b": second}).scalars().all()
     assert balances == [2, 2]
-    assert sorted(attempts.values()) == [1, 2]
+    assert sorted(attempts.values()) == [1, 2], attempts
 
 
 @pytest.fixture(scope="module")
