@@ -11,6 +11,7 @@ import shutil
 import tempfile
 
 import click
+import structlog
 from gunicorn.app.base import BaseApplication
 
 from order_api.config import Settings, get_settings
@@ -43,10 +44,34 @@ def gunicorn_options(settings: Settings) -> dict:
         "keepalive": 5,
         "backlog": 2048,
         "accesslog": None,
+        "logconfig_dict": json_logging(),
         "post_worker_init": start_sweeper,
         "worker_exit": stop_sweeper,
         "child_exit": mark_worker_dead,
         "on_exit": remove_metrics_dir,
+    }
+
+
+def json_logging() -> dict:
+    """gunicorn's own log lines (boot, worker exits) as JSON, like the app's structlog lines."""
+    formatter = {
+        "()": structlog.stdlib.ProcessorFormatter,
+        "processors": [structlog.stdlib.ProcessorFormatter.remove_processors_meta, structlog.processors.JSONRenderer()],
+        "foreign_pre_chain": [
+            structlog.stdlib.add_log_level,
+            structlog.stdlib.add_logger_name,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+        ],
+    }
+    handler = {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}
+    logger = {"handlers": ["json"], "level": "INFO", "propagate": False}
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": formatter},
+        "handlers": {"json": handler},
+        "root": {"level": "INFO", "handlers": ["json"]},
+        "loggers": {"gunicorn.error": logger, "gunicorn.access": {"handlers": [], "level": "WARNING", "propagate": False}},
     }
 
 

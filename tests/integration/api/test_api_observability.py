@@ -103,3 +103,9 @@ def test_gunicorn_accepts_a_small_chunked_body(api_url):
 def test_gunicorn_answers_malformed_json_with_the_error_envelope(api_url):
     response = requests.post(f"{api_url}/api/orders", data=b"{", headers={"Content-Type": "application/json"})
     assert response.status_code == 400 and response.json()["error"]["code"] == "VALIDATION_ERROR"
+
+
+def test_gunicorn_logs_its_own_lines_as_json_too(api_url):
+    log = LOG_DIR / f"order-api-{os.getpid()}.log"
+    booted = [line for line in log.read_text().splitlines() if "Booting worker" in line]
+    assert booted and all(json.loads(line)["logger"] == "gunicorn.error" for line in booted)
