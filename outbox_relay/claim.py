@@ -25,10 +25,9 @@ A row whose attempt failed waits until `next_attempt_at`; the later rows of its 
 (their order must hold), while rows of every other key keep flowing.
 """
 import json
-from dataclasses import dataclass
-from datetime import datetime
+from typing import NamedTuple
 
-from sqlalchemy import Connection, Text, bindparam, cast, exists, func, or_, select
+from sqlalchemy import Connection, Float, Text, bindparam, cast, exists, func, or_, select
 from sqlalchemy.dialects import postgresql
 
 from common.outbox import outbox
@@ -44,7 +43,7 @@ _CLAIM = (
         outbox.c.topic,
         cast(outbox.c.payload, Text),
         cast(outbox.c.headers, Text),
-        outbox.c.created_at,
+        cast(func.extract("epoch", outbox.c.created_at), Float),
         outbox.c.attempts,
     )
     .where(
@@ -65,8 +64,7 @@ _CLAIM = (
 CLAIM_SQL = str(_CLAIM.compile(dialect=postgresql.psycopg2.dialect()))
 
 
-@dataclass(frozen=True, slots=True)
-class ClaimedRow:
+class ClaimedRow(NamedTuple):
     id: int
     event_id: str
     aggregateid: str
@@ -74,7 +72,7 @@ class ClaimedRow:
     topic: str
     payload: str
     headers: str
-    created_at: datetime
+    created_epoch: float  # created_at as seconds since the epoch (a float parses faster than a datetime)
     attempts: int
 
     def extra_headers(self) -> dict[str, str]:
@@ -92,6 +90,6 @@ def claim_batch(conn: Connection, limit: int, after_id: int = 0) -> list[Claimed
     cursor = conn.connection.cursor()
     try:
         cursor.execute(CLAIM_SQL, {"batch_limit": limit, "after_id": after_id})
-        return [ClaimedRow(*row) for row in cursor.fetchall()]
+        return list(map(ClaimedRow._make, cursor.fetchall()))
     finally:
         cursor.close()

@@ -52,4 +52,4 @@ def record_batch(claimed: int, duration: float, acked: list[ClaimedRow], failed:
         PUBLISH_ERRORS.labels(topic).inc(count)
     if acked:
         # once per batch, not per row: observing 100k rows costs more than the rest of the metrics
-        COMMIT_TO_ACK.observe(acked_at - min(row.created_at for row in acked).timestamp())
+        COMMIT_TO_ACK.observe(acked_at - min(row.created_epoch for row in acked))

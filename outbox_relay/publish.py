@@ -12,6 +12,7 @@ refusal the producer is replaced and the failed rows are sent again one by one: 
 broker really refuses is reported as failed. The claim gives at most one row per key per batch,
 so sending them again one by one cannot reorder a key.
 """
+import functools
 import threading
 import time
 from dataclasses import dataclass, field
@@ -26,7 +27,7 @@ from outbox_relay.config import Settings
 from outbox_relay.errors import BrokerUnavailable
 
 _CONTRACT_HEADERS = {HEADER_EVENT_ID, HEADER_EVENT_TYPE, HEADER_CONTENT_TYPE}
-_CONTENT_TYPE = CONTENT_TYPE.encode()
+_CONTENT_TYPE_HEADER = (HEADER_CONTENT_TYPE, CONTENT_TYPE.encode())
 _WAIT_SLICE_SECONDS = 0.2
 
 
@@ -51,12 +52,13 @@ def retriable(error: BaseException) -> bool:
     return bool(getattr(error, "retriable", False))
 
 
+@functools.lru_cache(maxsize=64)
+def _event_type_header(event_type: str) -> tuple[str, bytes]:
+    return HEADER_EVENT_TYPE, event_type.encode()
+
+
 def record_headers(row: ClaimedRow) -> list[tuple[str, bytes]]:
-    headers = [
-        (HEADER_EVENT_ID, row.event_id.encode()),
-        (HEADER_EVENT_TYPE, row.type.encode()),
-        (HEADER_CONTENT_TYPE, _CONTENT_TYPE),
-    ]
+    headers = [(HEADER_EVENT_ID, row.event_id.encode()), _event_type_header(row.type), _CONTENT_TYPE_HEADER]
     if row.headers != "{}":
         headers += [
             (name, str(value).encode())

@@ -107,6 +107,7 @@ class Relay:
 
     def run(self) -> None:
         log.info("relay.started", batch_size=self.settings.batch_size, pipeline_depth=self.settings.pipeline_depth)
+        self.wakeup.wait(0)  # LISTEN before the first drain: no commit after it can go unnoticed
         try:
             while not self.stop.requested:
                 try:

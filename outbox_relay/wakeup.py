@@ -3,7 +3,8 @@
 The 0001 migration's trigger notifies `outbox_pending` once per inserting statement, delivered by
 PostgreSQL at commit, so an idle relay publishes within milliseconds of a commit. A lost
 notification (the LISTEN connection dropped, a notify before LISTEN) only delays until the next
-poll: the claim query, not the notification, decides what is pending.
+poll: the claim query, not the notification, decides what is pending. After LISTEN (re)starts,
+`wait` returns at once, so a commit made before LISTEN began is not left to the poll.
 """
 import select
 import socket
@@ -31,11 +32,17 @@ class Wakeup:
         self._conn = None
 
     def wait(self, timeout: float) -> bool:
-        """True if woken by a notification."""
-        conn = self._listening()
-        readable = self._select([conn] if conn else [], timeout)
+        """True if woken by a notification, or if LISTEN had to be (re)started: notifications
+        sent before it began are lost, so the caller should look once more."""
+        if self._conn is None:
+            if self._listening() is not None:
+                return True
+            self.pause(timeout)
+            return False
+        conn = self._conn
+        readable = self._select([conn], timeout)
         self._drain_signal(readable)
-        return conn is not None and conn in readable and self._drain_notifications(conn)
+        return conn in readable and self._drain_notifications(conn)
 
     def pause(self, timeout: float) -> None:
         self._drain_signal(self._select([], timeout))

@@ -131,3 +131,18 @@ def test_retention_deletes_only_published_rows_older_than_the_retention_in_small
     assert delete_published(relay_engine, retention_hours=168, batch_size=2) == 5
 
     assert [row.id for row in rows(relay_engine)] == recent_published + old_pending
+
+
+def test_a_lost_notification_only_delays_a_row_until_the_fallback_poll(relay_env, relay_engine, relay_topic):
+    with relay_engine.begin() as conn:
+        conn.exec_driver_sql("ALTER TABLE outbox DISABLE TRIGGER outbox_notify")
+    relay = start_relay(relay_env, RELAY_POLL_INTERVAL_SECONDS=0.5)
+    try:
+        write_events(relay_engine, relay_topic, [1])  # committed before the relay's first claim, or not
+        wait_for(lambda: pending_count(relay_engine) == 0, timeout=10, what="first row published")
+        with relay_engine.begin() as conn:
+            event_id = write_event(conn, relay_topic, 2)
+        at = wait_for(lambda: published_at(relay_engine, event_id), timeout=10, interval=0.01, what="published by the poll")
+    finally:
+        assert relay.stop() == 0
+    assert at is not None

@@ -1,4 +1,4 @@
-from datetime import datetime, timezone
+import time
 
 from outbox_relay.claim import ClaimedRow
 from outbox_relay.publish import record_headers
@@ -13,7 +13,7 @@ def row(headers: str = "{}", type_: str = "order.processed") -> ClaimedRow:
         topic="order.processed",
         payload='{"orderId": 101}',
         headers=headers,
-        created_at=datetime.now(timezone.utc),
+        created_epoch=time.time(),
         attempts=0,
     )
 
