@@ -118,13 +118,14 @@ class Worker:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def metric(self, name: str, **labels) -> float:
+    def metric(self, name: str, **labels) -> float | None:
+        """The sample's value, None when the worker does not expose it."""
         text = requests.get(f"{self.url}/metrics", timeout=2).text
         for family in text_string_to_metric_families(text):
             for sample in family.samples:
                 if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
                     return sample.value
-        return 0.0
+        return None
 
     def ready(self) -> int:
         return requests.get(f"{self.url}/readyz", timeout=2).status_code

@@ -26,6 +26,10 @@ def test_a_valid_record_is_stored_with_its_value_bytes_unchanged_for_an_hour(
     assert 3590 <= redis_client.ttl(redis_key(order_id)) <= 3600
     assert worker.metric("worker_records_total", result="stored") >= 1
     assert worker.metric("worker_end_to_end_latency_seconds_count") >= 1
+    assert worker.metric("worker_end_to_end_latency_seconds_bucket", le="+Inf") >= 1
+    lags = lambda: [worker.metric("worker_consumer_lag", topic=producer.topic, partition=str(p)) for p in range(6)]
+    wait_for(lambda: worker.metric("worker_assigned_partitions") == 6 and lags() == [0.0] * 6, timeout=10,
+             what="lag reported as 0 on every partition")
 
 
 def test_a_repeated_record_leaves_the_same_value(start_worker, producer, redis_client, test_env):
