@@ -42,7 +42,6 @@ class WorkerSettings(BaseSettings):
     max_partition_fetch_bytes: int = Field(4_194_304, ge=1024)
 
     dlq_timeout_s: float = Field(10.0, gt=0)
-    shutdown_timeout_s: float = Field(8.0, gt=0)
 
     metrics_host: str = "0.0.0.0"
     metrics_port: int = 9102
