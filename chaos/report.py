@@ -8,7 +8,7 @@ from pathlib import Path
 RESULTS = Path(__file__).resolve().parent / "results"
 HEADLINE = ["name", "accepted", "success_rate", "lost", "duplicates", "in_redis", "dead_lettered",
             "api_p99_ms", "api_p99_during_fault_ms", "all_delivered_s_after_load_end"]
-COLUMNS = ["name", "payment_attempts", "accepted", "refused_by_code", "orders_refused_by_code", "outbox_rows",
+COLUMNS = ["name", "load_s", "payment_attempts", "accepted", "refused_by_code", "orders_refused_by_code", "outbox_rows",
            "outbox_published", "in_redis", "dead_lettered", "lost", "duplicates", "api_p99_ms",
            "api_p99_during_fault_ms", "all_delivered_s_after_load_end"]
 
@@ -28,13 +28,23 @@ def machine() -> dict:
             "platform": platform.platform()}
 
 
+def delivered_after_load(result: dict) -> float | None:
+    """Seconds from the load's end until all was delivered (derived for results that predate the field)."""
+    if "all_delivered_s_after_load_end" in result:
+        return result["all_delivered_s_after_load_end"]
+    after_fault = result.get("all_delivered_s_after_fault_end")
+    if after_fault is None or "load_s" not in result:
+        return None
+    return round(after_fault + result["fault_window_s"][1] - result["load_s"], 1)
+
+
 def verdict(result: dict, baseline_p99: float | None) -> str:
     problems = []
     if result["lost"]:
         problems.append(f"{result['lost']} lost")
     if result.get("accepted_not_paid"):
         problems.append(f"{result['accepted_not_paid']} accepted but not PAID")
-    late = result.get("all_delivered_s_after_load_end", result.get("all_delivered_s_after_fault_end"))
+    late = delivered_after_load(result)
     if late is None or late > 60:
         problems.append("not all delivered in time")
     if result["name"] in ("kafka_outage", "redis_outage"):
@@ -65,6 +75,7 @@ def write_summary() -> Path:
              "| " + " | ".join(COLUMNS + ["verdict", "rate/s", "finished"]) + " |",
              "|" + "---|" * (len(COLUMNS) + 3)]
     for r in results:
+        r = {**r, "all_delivered_s_after_load_end": delivered_after_load(r)}
         cells = [_cell(r.get(c)) for c in COLUMNS] + [verdict(r, baseline), _cell(r.get("rate_per_s")),
                                                        r.get("finished_at", "")]
         lines.append("| " + " | ".join(cells) + " |")
