@@ -23,6 +23,7 @@ from tenacity import Retrying, stop_after_delay, wait_fixed
 from common.kafka_admin import ensure_topics
 from outbox_relay.claim import claim_batch
 from outbox_relay.config import Settings
+from outbox_relay.database import build_engine
 from outbox_relay.publish import make_producer, record_headers
 from outbox_relay.publish import Publisher
 from outbox_relay.runner import Relay, Stop
@@ -88,7 +89,7 @@ def raw_producer_seconds(settings: Settings, topic: str, records: list) -> float
 
 
 def relay_seconds(settings: Settings, profile: str | None) -> float:
-    engine = create_engine(settings.database_url, pool_size=2)
+    engine = build_engine(settings)
     relay = Relay(settings, engine, Publisher(settings), Wakeup(settings.database_url), Stop(0))
     profiler = None
     if profile:

@@ -6,22 +6,13 @@ import sys
 import click
 import structlog
 
-from common.db import make_engine
 from common.log import configure_logging
 from outbox_relay import metrics, status as backlog_status
 from outbox_relay.config import Settings
+from outbox_relay.database import build_engine
 from outbox_relay.publish import Publisher
 from outbox_relay.runner import Relay, Stop, install_signal_handlers
 from outbox_relay.wakeup import Wakeup
-
-
-def build_engine(settings: Settings):
-    return make_engine(
-        settings.database_url,
-        pool_size=settings.pipeline_depth + 1,
-        max_overflow=2,
-        connect_args={"connect_timeout": 5},
-    )
 
 
 def run_relay(settings: Settings) -> None:

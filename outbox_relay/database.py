@@ -1,0 +1,19 @@
+"""The relay's connection pool.
+
+Its sessions run with `synchronous_commit = off`: a mark committed but lost in a PostgreSQL crash
+leaves the row pending, so it is published again (a duplicate), never lost. The rows themselves
+are written by the payment's own transaction, whose durability this does not touch.
+"""
+from sqlalchemy import Engine
+
+from common.db import make_engine
+from outbox_relay.config import Settings
+
+
+def build_engine(settings: Settings) -> Engine:
+    return make_engine(
+        settings.database_url,
+        pool_size=settings.pipeline_depth + 2,
+        max_overflow=2,
+        connect_args={"connect_timeout": 5, "options": "-c synchronous_commit=off"},
+    )
