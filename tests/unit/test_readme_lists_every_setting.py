@@ -1,4 +1,5 @@
 """The README's settings table names every environment variable the three services read."""
+import re
 from pathlib import Path
 
 import pytest
@@ -32,3 +33,14 @@ def test_every_setting_is_documented_in_the_readme(settings):
     missing = [name for name in environment_names(settings) if f"`{name}`" not in readme]
 
     assert missing == []
+
+
+def test_the_readme_documents_no_setting_that_does_not_exist():
+    known = {
+        name
+        for settings in (ApiSettings, RelaySettings, WorkerSettings)
+        for name in environment_names(settings)
+    }
+    documented = set(re.findall(r"`((?:API|RELAY|WORKER)_[A-Z_]+)`", README.read_text()))
+
+    assert documented - known == set()
