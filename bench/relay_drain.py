@@ -18,7 +18,6 @@ import uuid
 import click
 from alembic import command
 from sqlalchemy import create_engine, text
-from tenacity import Retrying, stop_after_delay, wait_fixed
 
 from common.kafka_admin import ensure_topics
 from outbox_relay.claim import claim_batch
@@ -49,12 +48,6 @@ def fresh_database(base_url: str) -> tuple[str, str]:
     command.upgrade(database.alembic_config(url), "head")
     return name, url
 
-
-def drop_database_when_free(admin_url: str, name: str) -> None:
-    """DROP ... WITH (FORCE) fails while an autovacuum worker (a superuser backend) is in it."""
-    for attempt in Retrying(stop=stop_after_delay(60), wait=wait_fixed(0.5), reraise=True):
-        with attempt:
-            database.drop_database(admin_url, name)
 
 
 def write_backlog(url: str, topic: str, rows: int) -> float:
@@ -137,7 +130,7 @@ def run(rows: int = 100_000, rounds: int = 3, batch_size: int | None = None, par
         ensure_topics(base.kafka_brokers, [(raw_topic, partitions), (relay_topic, partitions)])
         results = [one_round(settings, raw_topic, relay_topic, rows, profile if n == 0 else None) for n in range(rounds)]
     finally:
-        drop_database_when_free(base.database_url, name)
+        database.drop_database(base.database_url, name)
     best_raw = max(result["raw_events_per_s"] for result in results)
     best_relay = max(result["relay_events_per_s"] for result in results)
     return {

@@ -1,9 +1,9 @@
 """A database of the test run's own, migrated with Alembic, dropped at the end."""
 from pathlib import Path
 
-from alembic import command
 from alembic.config import Config
 from sqlalchemy import create_engine, text
+from tenacity import retry, stop_after_delay, wait_fixed
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -23,11 +23,15 @@ def create_database(admin_url: str, name: str) -> None:
     engine.dispose()
 
 
+@retry(stop=stop_after_delay(60), wait=wait_fixed(0.5), reraise=True)
 def drop_database(admin_url: str, name: str) -> None:
+    """Retried: DROP ... WITH (FORCE) fails while an autovacuum worker (a superuser backend) is in it."""
     engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    engine.dispose()
+    try:
+        with engine.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        engine.dispose()
 
 
 def restart_identities(database_url: str, start: int) -> None:

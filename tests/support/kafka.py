@@ -1,28 +1,23 @@
-"""Read what really reached the broker."""
-import uuid
-
-from kafka import KafkaConsumer
+"""Read what really reached the broker: partitions assigned directly, no consumer group to join."""
+from kafka import KafkaConsumer, TopicPartition
 
 from tests.support.waiting import wait_for
 
 
 def consume(brokers: str, topic: str, *, expected: int, timeout: float = 60.0) -> list:
-    """All records of `topic` from the beginning, once at least `expected` have arrived."""
-    consumer = KafkaConsumer(
-        topic,
-        bootstrap_servers=brokers.split(","),
-        group_id=f"test-reader-{uuid.uuid4().hex[:8]}",
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-    )
+    """Every record of `topic` from the beginning, once at least `expected` have been read."""
+    consumer = KafkaConsumer(bootstrap_servers=brokers.split(","), enable_auto_commit=False, group_id=None)
     records: list = []
-
-    def enough() -> bool:
-        for batch in consumer.poll(timeout_ms=200).values():
-            records.extend(batch)
-        return len(records) >= expected
-
     try:
+        partitions = wait_for(lambda: consumer.partitions_for_topic(topic), timeout=timeout, what=f"{topic} metadata")
+        consumer.assign([TopicPartition(topic, partition) for partition in partitions])
+        consumer.seek_to_beginning()
+
+        def enough() -> bool:
+            for batch in consumer.poll(timeout_ms=200).values():
+                records.extend(batch)
+            return len(records) >= expected
+
         wait_for(enough, timeout=timeout, interval=0, what=f"{expected} records on {topic}")
     finally:
         consumer.close()

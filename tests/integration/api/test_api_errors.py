@@ -5,7 +5,7 @@ from typing import Callable
 import pytest
 from sqlalchemy import text
 
-from tests.integration.api.builders import ADMIN, Api
+from tests.integration.api.builders import Api
 
 
 @dataclass

@@ -1,6 +1,5 @@
 """Expiry: an unpaid order past `expiresAt` is EXPIRED, its reservation released by the sweep;
 a payment sees it as expired even before the sweep ran."""
-import pytest
 from sqlalchemy import text
 
 from order_api.entrypoints.sweeper import sweep_once

@@ -1,9 +1,8 @@
 """Idempotency-Key: the same key and body get the first answer without a second charge or outbox row,
 also when the two requests race; the same key with another body is refused; keys last 24 hours."""
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
-import pytest
 from sqlalchemy import text
 
 from tests.integration.api.builders import Api

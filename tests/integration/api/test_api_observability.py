@@ -4,7 +4,6 @@ import os
 import re
 import uuid
 
-import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 

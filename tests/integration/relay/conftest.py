@@ -10,7 +10,6 @@ from common.kafka_admin import ensure_topics
 from outbox_relay.config import Settings
 from tests.support import database
 from tests.support.services import free_port
-from tests.support.waiting import wait_for
 
 _databases = itertools.count(1)
 
@@ -23,12 +22,7 @@ def relay_database_url(test_env):
     command.upgrade(database.alembic_config(url), "head")
     database.restart_identities(url, test_env.id_offset)
     yield url
-    drop_database_when_free(test_env.base_database_url, name)
-
-
-def drop_database_when_free(admin_url: str, name: str) -> None:
-    """DROP ... WITH (FORCE) fails while an autovacuum worker (a superuser backend) is in it."""
-    wait_for(lambda: database.drop_database(admin_url, name) or True, timeout=60, interval=0.5, what=f"drop {name}")
+    database.drop_database(test_env.base_database_url, name)
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from sqlalchemy import Engine, func, insert, select
 
 from common.order_processed import AGGREGATE_TYPE, EVENT_TYPE, iso_millis
 from common.outbox import add_event, outbox
-from tests.integration.relay.reading import read_topic
+from tests.support.kafka import consume as read_topic
 from tests.support.kafka import header
 
 

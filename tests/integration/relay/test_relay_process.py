@@ -13,7 +13,6 @@ from outbox_relay.mark import mark_failed
 from outbox_relay.retention import delete_published
 from tests.integration.relay.conftest import relay_process_env
 from tests.integration.relay.outbox_rows import (
-    outbox_id_by_event_id,
     pending_count,
     published_count,
     rows,
@@ -21,7 +20,7 @@ from tests.integration.relay.outbox_rows import (
     write_event,
     write_events,
 )
-from tests.integration.relay.reading import read_topic
+from tests.support.kafka import consume as read_topic
 from tests.support.kafka import header
 from tests.support.services import BIN, ServiceProcess
 from tests.support.waiting import wait_for

@@ -10,7 +10,7 @@ from common.outbox import outbox
 from outbox_relay.claim import CLAIM_SQL, claim_batch
 from tests.integration.relay.in_process import close, make_relay
 from tests.integration.relay.outbox_rows import payload, rows, write_backlog, write_event, write_events
-from tests.integration.relay.reading import read_topic
+from tests.support.kafka import consume as read_topic
 from tests.support.kafka import header
 from tests.support.waiting import wait_for
 

@@ -5,7 +5,7 @@ from outbox_relay.config import Settings
 
 
 def test_defaults_match_the_contract_and_the_issue(monkeypatch):
-    for name in ("DATABASE_URL", "KAFKA_BROKERS", "KAFKA_CLIENT_ID"):
+    for name in ("DATABASE_URL", "KAFKA_BROKERS", "KAFKA_CLIENT_ID", "RELAY_METRICS_PORT", "RELAY_METRICS_HOST"):
         monkeypatch.delenv(name, raising=False)
     settings = Settings()
     assert settings.poll_interval_seconds == 1.0

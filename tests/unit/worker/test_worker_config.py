@@ -5,7 +5,7 @@ from platform_worker.config import WorkerSettings
 
 
 def test_defaults_follow_the_design_contract(monkeypatch):
-    for name in ("KAFKA_BROKERS", "REDIS_URL", "KAFKA_CLIENT_ID", "WORKER_TOPIC", "WORKER_DLQ_TOPIC", "WORKER_GROUP_ID"):
+    for name in ("KAFKA_BROKERS", "REDIS_URL", "KAFKA_CLIENT_ID", "WORKER_TOPIC", "WORKER_DLQ_TOPIC", "WORKER_GROUP_ID", "WORKER_METRICS_PORT", "WORKER_METRICS_HOST"):
         monkeypatch.delenv(name, raising=False)
     settings = WorkerSettings()
     assert settings.topic == "order.processed"
