@@ -17,7 +17,7 @@ class Settings(BaseSettings):
     kafka_client_id: str = Field("ecommerce-app", validation_alias="KAFKA_CLIENT_ID")
 
     batch_size: int = Field(500, gt=0)
-    pipeline_depth: int = Field(2, ge=1)
+    pipeline_depth: int = Field(1, ge=1)  # 1: a crash re-sends at most one batch
     poll_interval_seconds: float = Field(1.0, gt=0)
     backoff_initial_seconds: float = Field(0.5, gt=0)
     backoff_max_seconds: float = Field(10.0, gt=0)
