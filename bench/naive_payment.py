@@ -21,28 +21,17 @@ from sqlalchemy.orm import Session
 from common.order_processed import EVENT_TYPE
 from order_api.adapters.database import engine_for, in_transaction, session_factory
 from order_api.config import Settings
-from order_api.domain import errors, rules
+from order_api.domain import errors
 from order_api.entrypoints.cli import gunicorn_options
 from order_api.entrypoints.schemas import PaymentResponse
-from order_api.service_layer import orders, users
-from order_api.service_layer.payment import PayOrder, apply_coupon, ensure_owner, order_processed, receipt, sell_reserved_stock
+from order_api.service_layer.payment import PayOrder, order_processed, receipt, settle
 
 TIMEOUT_MS = 5000  # the relay's request, delivery and blocking timeouts are 5-10 s
 
 
 def pay_without_outbox(session: Session, command: PayOrder, now: datetime) -> tuple[dict, bytes]:
     """order_api.service_layer.payment.pay, minus the outbox row; returns the receipt and the message."""
-    order = orders.get_order(session, command.order_id, for_update=True)
-    ensure_owner(session, order, command.user_id)
-    rules.ensure_payable(order.status, order.expires_at, now)
-    user = users.get_user(session, command.user_id, for_update=True)
-    discount = apply_coupon(session, order, command, now)
-    final_amount = order.total_amount - discount
-    users.change_balance(session, user, rules.paid_balance(user.balance, final_amount), rules.BalanceLogCode.PAYMENT, order.id)
-    sell_reserved_stock(session, order)
-    order.status, order.paid_at = rules.OrderStatus.PAID, now
-    order.discount_amount, order.final_amount = discount, final_amount
-    session.flush()
+    order, user = settle(session, command, now)
     return receipt(order, user), order_processed(order).model_dump_json().encode()
 
 

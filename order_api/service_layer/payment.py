@@ -24,6 +24,17 @@ class PayOrder:
 
 
 def pay(session: Session, command: PayOrder, *, topic: str, now: datetime) -> dict:
+    """Settle the payment and record its `order.processed` event in the same transaction."""
+    order, user = settle(session, command, now)
+    add_event(
+        session, aggregatetype=AGGREGATE_TYPE, aggregateid=str(order.id), event_type=EVENT_TYPE,
+        topic=topic, payload=order_processed(order).model_dump(mode="json"),
+    )
+    return receipt(order, user)
+
+
+def settle(session: Session, command: PayOrder, now: datetime):
+    """Every change of a payment but its event: order PAID, coupon, balance and its log, stock."""
     order = orders.get_order(session, command.order_id, for_update=True)
     ensure_owner(session, order, command.user_id)
     rules.ensure_payable(order.status, order.expires_at, now)
@@ -37,11 +48,7 @@ def pay(session: Session, command: PayOrder, *, topic: str, now: datetime) -> di
     order.status, order.paid_at = rules.OrderStatus.PAID, now
     order.discount_amount, order.final_amount = discount, final_amount
     session.flush()
-    add_event(
-        session, aggregatetype=AGGREGATE_TYPE, aggregateid=str(order.id), event_type=EVENT_TYPE,
-        topic=topic, payload=order_processed(order).model_dump(mode="json"),
-    )
-    return receipt(order, user)
+    return order, user
 
 
 def ensure_owner(session: Session, order: Order, user_id: int) -> None:
