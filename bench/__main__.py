@@ -25,7 +25,7 @@ def _relay(quick: bool, repeats: int) -> dict:
     """bench/relay_drain.py (the relay engineer's): its rounds alternate raw producer and relay."""
     from bench import relay_drain
 
-    result = relay_drain.run(rows=5_000 if quick else 50_000, rounds=repeats)
+    result = relay_drain.run(rows=5_000 if quick else 100_000, rounds=repeats)
     rounds = [{"raw_producer_events_per_s": r["raw_events_per_s"], "relay_events_per_s": r["relay_events_per_s"],
                "relay_to_raw_ratio": r["ratio"]} for r in result["rounds"]]
     keys = ("raw_producer_events_per_s", "relay_events_per_s", "relay_to_raw_ratio")
@@ -35,7 +35,7 @@ def _relay(quick: bool, repeats: int) -> dict:
 def _worker(quick: bool, repeats: int) -> dict:
     from bench import worker_throughput
 
-    runs = [worker_throughput.run(records=5_000 if quick else 50_000) for _ in range(repeats)]
+    runs = [worker_throughput.run(records=5_000 if quick else 100_000) for _ in range(repeats)]
     keys = ("raw_consumer_records_per_s", "worker_records_per_s", "ratio")
     return {"summary": {k: median_spread(runs, k) for k in keys}, "runs": runs}
 
