@@ -79,16 +79,9 @@ def outage(component: str) -> Fault:
 
 
 def restart(component: str) -> Fault:
-    def inject(ctx: FaultContext, _duration_s: float) -> None:
-        ctx.note(f"stopping {component}")
-        try:
-            stack("stop", component)
-            ctx.note(f"{component} stopped; starting it")
-        finally:
-            stack("start", component)
-            ctx.note(f"{component} healthy again")
-
-    return inject
+    """An outage of no planned length: stopped, then started at once."""
+    stop_and_start = outage(component)
+    return lambda ctx, _duration_s: stop_and_start(ctx, 0.0)
 
 
 def random_kills(period_s: tuple[float, float], down_s: tuple[float, float], seed: int = 7) -> Fault:
