@@ -2,6 +2,7 @@
 (gunicorn, several workers) where HTTP concurrency matters."""
 import pytest
 import requests
+from urllib3.util.retry import Retry
 from sqlalchemy import text
 
 from order_api.config import Settings
@@ -62,10 +63,15 @@ def api_url(api_env):
     process.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture()
 def http():
+    """One session per test. gunicorn closes a connection idle for `keepalive` (5 s); a pooled
+    connection reused at that very moment is reset, so a session never outlives its test, and a
+    GET (safe to repeat) is retried once when its connection was closed under it. Writes are never
+    retried here: the concurrency tests count exactly what the server did."""
     session = requests.Session()
-    session.mount("http://", requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=64))
+    retry = Retry(total=1, connect=1, read=1, status=0, other=0, allowed_methods={"GET"}, raise_on_status=False)
+    session.mount("http://", requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=64, max_retries=retry))
     yield session
     session.close()
 
