@@ -31,8 +31,8 @@ TIMEOUT_MS = 5000  # the relay's request, delivery and blocking timeouts are 5-1
 
 def pay_without_outbox(session: Session, command: PayOrder, now: datetime) -> tuple[dict, bytes]:
     """order_api.service_layer.payment.pay, minus the outbox row; returns the receipt and the message."""
-    order, user = settle(session, command, now)
-    return receipt(order, user), order_processed(order).model_dump_json().encode()
+    settled = settle(session, command, now)
+    return receipt(settled), order_processed(settled).model_dump_json().encode()
 
 
 def make_producer(settings: Settings) -> KafkaProducer:
