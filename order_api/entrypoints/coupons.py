@@ -12,8 +12,8 @@ blp = Blueprint("coupons", __name__, url_prefix="/api/coupons", description="Cou
 @blp.route("", methods=["POST"])
 @require_admin
 @blp.doc(security=ADMIN_SECURITY)
-@blp.arguments(s.CreateCouponRequest)
-@blp.response(201, s.CouponResponse)
+@blp.arguments(s.CreateCouponRequest())
+@blp.response(201, s.CouponResponse())
 @blp.alt_response(401, schema=s.ErrorResponse, description="UNAUTHORIZED")
 def create_coupon(body):
     return transaction(
@@ -25,8 +25,8 @@ def create_coupon(body):
 
 
 @blp.route(f"/<{s.ID_PATH}:couponId>/issue", methods=["POST"])
-@blp.arguments(s.IssueCouponRequest)
-@blp.response(201, s.UserCouponResponse)
+@blp.arguments(s.IssueCouponRequest())
+@blp.response(201, s.UserCouponResponse())
 @blp.alt_response(404, schema=s.ErrorResponse, description="COUPON_NOT_FOUND, USER_NOT_FOUND")
 @blp.alt_response(409, schema=s.ErrorResponse, description="COUPON_SOLD_OUT, COUPON_ALREADY_ISSUED, INVALID_COUPON")
 def issue_coupon(body, couponId: int):

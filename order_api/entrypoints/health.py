@@ -11,13 +11,13 @@ blp = Blueprint("health", __name__, description="Health and metrics")
 
 
 @blp.route("/healthz", methods=["GET"])
-@blp.response(200, s.HealthResponse)
+@blp.response(200, s.HealthResponse())
 def healthz():
     return {"status": "ok"}
 
 
 @blp.route("/readyz", methods=["GET"])
-@blp.response(200, s.HealthResponse)
+@blp.response(200, s.HealthResponse())
 @blp.alt_response(503, schema=s.ErrorResponse, description="SERVICE_UNAVAILABLE")
 def readyz():
     try:

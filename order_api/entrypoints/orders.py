@@ -18,11 +18,12 @@ from order_api.service_layer.payment import PayOrder, pay
 blp = Blueprint("orders", __name__, url_prefix="/api/orders", description="Orders and payment")
 
 PAYMENT_CONFLICTS = "INSUFFICIENT_BALANCE, ORDER_EXPIRED, ALREADY_PAID, INVALID_COUPON, IDEMPOTENCY_KEY_REUSED"
+PAYMENT_RESPONSE = s.PaymentResponse()  # built once: marshmallow schemas are reusable and costly to build
 
 
 @blp.route("", methods=["POST"])
-@blp.arguments(s.PlaceOrderRequest)
-@blp.response(201, s.OrderResponse)
+@blp.arguments(s.PlaceOrderRequest())
+@blp.response(201, s.OrderResponse())
 @blp.alt_response(404, schema=s.ErrorResponse, description="USER_NOT_FOUND, PRODUCT_OPTION_NOT_FOUND")
 @blp.alt_response(409, schema=s.ErrorResponse, description="INSUFFICIENT_STOCK")
 def place_order(body):
@@ -34,7 +35,7 @@ def place_order(body):
 
 
 @blp.route(f"/<{s.ID_PATH}:orderId>", methods=["GET"])
-@blp.response(200, s.OrderResponse)
+@blp.response(200, s.OrderResponse())
 @blp.alt_response(404, schema=s.ErrorResponse, description="ORDER_NOT_FOUND")
 def show_order(orderId: int):
     now = utc_now()
@@ -42,9 +43,9 @@ def show_order(orderId: int):
 
 
 @blp.route(f"/<{s.ID_PATH}:orderId>/payment", methods=["POST"])
-@blp.arguments(s.IdempotencyHeaders, location="headers")
-@blp.arguments(s.PaymentRequest)
-@blp.response(200, s.PaymentResponse)
+@blp.arguments(s.IdempotencyHeaders(), location="headers")
+@blp.arguments(s.PaymentRequest())
+@blp.response(200, s.PaymentResponse())
 @blp.alt_response(403, schema=s.ErrorResponse, description="FORBIDDEN")
 @blp.alt_response(404, schema=s.ErrorResponse, description="ORDER_NOT_FOUND, USER_NOT_FOUND, COUPON_NOT_FOUND")
 @blp.alt_response(409, schema=s.ErrorResponse, description=PAYMENT_CONFLICTS)
@@ -70,7 +71,7 @@ def _pay(session, command: PayOrder, key: str | None):
         stored = idempotency.claim(session, key=key, request_hash=request_hash, ttl=ttl, now=now)
         if stored is not None:
             return stored.status, stored.body, True
-    answer = s.PaymentResponse().dump(pay(session, command, topic=config.order_processed_topic, now=now))
+    answer = PAYMENT_RESPONSE.dump(pay(session, command, topic=config.order_processed_topic, now=now))
     if key is not None:
         idempotency.record(session, key=key, status=200, body=answer)
     return 200, answer, False

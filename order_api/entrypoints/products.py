@@ -12,15 +12,15 @@ blp = Blueprint("products", __name__, url_prefix="/api/products", description="P
 @blp.route("", methods=["POST"])
 @require_admin
 @blp.doc(security=ADMIN_SECURITY)
-@blp.arguments(s.CreateProductRequest)
-@blp.response(201, s.ProductResponse)
+@blp.arguments(s.CreateProductRequest())
+@blp.response(201, s.ProductResponse())
 @blp.alt_response(401, schema=s.ErrorResponse, description="UNAUTHORIZED")
 def create_product(body):
     return transaction(lambda session: products.create_product(session, **body))
 
 
 @blp.route(f"/<{s.ID_PATH}:productId>", methods=["GET"])
-@blp.response(200, s.ProductResponse)
+@blp.response(200, s.ProductResponse())
 @blp.alt_response(404, schema=s.ErrorResponse, description="PRODUCT_NOT_FOUND")
 def get_product(productId: int):
     return transaction(lambda session: products.get_product(session, productId))
