@@ -50,6 +50,10 @@ outbox = Table(
     UniqueConstraint("event_id", name="uq_outbox_event_id"),
 )
 
+# One statement object for every event, so SQLAlchemy builds and compiles it once (a payment
+# writes one event per request).
+_INSERT_EVENT = insert(outbox)
+
 
 def add_event(
     conn,
@@ -64,14 +68,16 @@ def add_event(
     """Insert one event row inside the caller's transaction; returns its event_id."""
     event_id = uuid.uuid4()
     conn.execute(
-        insert(outbox).values(
-            event_id=event_id,
-            aggregatetype=aggregatetype,
-            aggregateid=aggregateid,
-            type=event_type,
-            topic=topic,
-            payload=payload,
-            headers=headers or {},
-        )
+        _INSERT_EVENT,
+        {
+            "event_id": event_id,
+            "aggregatetype": aggregatetype,
+            "aggregateid": aggregateid,
+            "type": event_type,
+            "topic": topic,
+            "payload": payload,
+            "headers": headers or {},
+        },
     )
     return event_id
+
