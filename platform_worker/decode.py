@@ -20,24 +20,21 @@ class OrderRecord:
 
 def decode(value: bytes | None) -> OrderRecord:
     """Raises PoisonRecord for a value that is not UTF-8, not JSON, or not an order.processed message."""
+    try:
+        fields = parse_bytes(value)
+    except ValidationError:
+        fields = _parse_text(value)  # refused: the text route says why (UnicodeDecodeError or ValidationError)
+    try:
+        processed_at = datetime.fromisoformat(fields["processedAt"]).timestamp()
+    except ValueError:
+        processed_at = None
+    return OrderRecord(fields["orderId"], value, processed_at)
+
+
+def _parse_text(value: bytes | None) -> dict:
     if value is None:
         raise PoisonRecord(ValueError("record has no value"))
-    try:
-        message = parse_bytes(value)
-    except ValidationError:
-        message = _parse_text(value)  # refused: the text route says why (UnicodeDecodeError or ValidationError)
-    return OrderRecord(message["orderId"], value, _epoch(message["processedAt"]))
-
-
-def _parse_text(value: bytes) -> dict:
     try:
         return parse(value).model_dump()
     except (UnicodeDecodeError, ValidationError) as error:
         raise PoisonRecord(error) from error
-
-
-def _epoch(moment: str) -> float | None:
-    try:
-        return datetime.fromisoformat(moment).timestamp()
-    except ValueError:
-        return None

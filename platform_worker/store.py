@@ -31,18 +31,28 @@ def connect(url: str, timeout_s: float) -> redis.Redis:
     )
 
 
+def _bulk(argument: bytes) -> bytes:
+    return b"$%d\r\n%s\r\n" % (len(argument), argument)
+
+
+def _set_command(key: bytes, value: bytes, tail: bytes) -> bytes:
+    """`SET key value EX ttl` in RESP (the tail is `EX ttl`, packed once): hiredis.pack_command
+    writes the same bytes, at twice the cost per record."""
+    return b"*5\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n%s" % (len(key), key, len(value), value, tail)
+
+
 class OrderStore:
     """Writes a batch as one pipeline: all SETs go out in one write, then all replies are read at once.
 
-    redis-py connects (AUTH, SELECT, TLS as the URL says) and hiredis packs the commands; the replies
-    are parsed by a hiredis reader fed straight from the connection's socket, because redis-py's
+    redis-py connects (AUTH, SELECT, TLS as the URL says); the commands are packed here and the replies
+    parsed by a hiredis reader fed straight from the connection's socket, because redis-py's
     `Pipeline`, and even one `read_response` per reply, cost more per record than all the rest of
     the worker. Any reply that is an error fails the whole batch, which is then retried as a whole.
     """
 
     def __init__(self, client: redis.Redis, ttl_s: int):
         self.pool = client.connection_pool
-        self.ttl = str(ttl_s).encode()
+        self._tail = _bulk(b"EX") + _bulk(str(ttl_s).encode())
         self._buffer = bytearray(READ_CHUNK)
 
     def store(self, orders: list[OrderRecord]) -> None:
@@ -62,8 +72,8 @@ class OrderStore:
                 self.pool.release(connection)
 
     def _pack(self, orders: list[OrderRecord]) -> bytes:
-        pack, ttl = hiredis.pack_command, self.ttl
-        return b"".join([pack((b"SET", b"%s%d" % (_KEY_PREFIX_BYTES, order.order_id), order.value, b"EX", ttl)) for order in orders])
+        tail = self._tail
+        return b"".join([_set_command(b"%s%d" % (_KEY_PREFIX_BYTES, order.order_id), order.value, tail) for order in orders])
 
     def _read_replies(self, sock, expected: int) -> None:
         reader, buffer, replies = hiredis.Reader(), self._buffer, 0
