@@ -66,6 +66,8 @@ class Worker:
                     rewind(self.consumer, batch)
                     prepared = None
                 in_flight = InFlight(batch, writer.submit(self.processor.finish, prepared)) if prepared else None
+                if not batch:
+                    self.commits.caught_up()
                 self._report()
             self._settle(in_flight)
         self.metrics.set_ready(False)

@@ -28,12 +28,13 @@ def test_a_valid_record_keeps_its_value_bytes_unchanged():
     "value, cause",
     [
         (b"\xff\xfe{}", UnicodeDecodeError),
+        (json.dumps({**VALID, "processedAt": "@@"}).encode().replace(b"@@", b"\xed\xa0\x80"), UnicodeDecodeError),
         (b"not json", ValidationError),
         (json.dumps({**VALID, "orderId": None}).encode(), ValidationError),
         (json.dumps({**VALID, "finalAmount": "45000"}).encode(), ValidationError),
         (json.dumps({k: v for k, v in VALID.items() if k != "orderId"}).encode(), ValidationError),
     ],
-    ids=["not-utf8", "not-json", "null-order-id", "wrong-type", "missing-order-id"],
+    ids=["not-utf8", "not-utf8-inside-a-string", "not-json", "null-order-id", "wrong-type", "missing-order-id"],
 )
 def test_a_record_that_can_never_succeed_is_poison(value, cause):
     with pytest.raises(PoisonRecord) as raised:
