@@ -44,10 +44,10 @@ def build_worker(settings: WorkerSettings, metrics: WorkerMetrics, stopping: thr
     listener = RebalanceListener(metrics)
     consumer = wait_for_kafka(lambda: make_consumer(settings, listener), stopping)
     listener.commits = commits = CommitTracker(consumer)
-    guard = FloodGuard(settings.flood_guard_share, settings.flood_guard_window_s, settings.flood_guard_min_records)
+    guard = FloodGuard(settings.flood_guard_share, settings.flood_guard_window_seconds, settings.flood_guard_min_records)
     processor = BatchProcessor(
-        store=OrderStore(connect(settings.redis_url, settings.redis_timeout_s), settings.key_ttl_s),
-        dead_letters=DeadLetterPublisher(producer, settings.dlq_topic, settings.group_id, settings.dlq_timeout_s),
+        store=OrderStore(connect(settings.redis_url, settings.redis_timeout_seconds), settings.key_ttl_seconds),
+        dead_letters=DeadLetterPublisher(producer, settings.dlq_topic, settings.group_id, settings.dlq_timeout_seconds),
         retry=RetryPolicy(settings, stopping),
         guard=guard,
         metrics=metrics,

@@ -23,15 +23,15 @@ class WorkerSettings(BaseSettings):
     group_id: str = "external-platform-redis-group"
     replay_group_id: str = "external-platform-redis-group.dlq-replay"
 
-    key_ttl_s: int = Field(3600, gt=0)
-    redis_timeout_s: float = Field(2.0, gt=0)
+    key_ttl_seconds: int = Field(3600, gt=0)
+    redis_timeout_seconds: float = Field(2.0, gt=0)
 
     max_attempts: int = Field(5, ge=1)
-    backoff_base_s: float = Field(0.2, gt=0)
-    backoff_max_s: float = Field(5.0, gt=0)
+    backoff_base_seconds: float = Field(0.2, gt=0)
+    backoff_max_seconds: float = Field(5.0, gt=0)
 
     flood_guard_share: float = Field(0.5, gt=0, le=1)
-    flood_guard_window_s: float = Field(60.0, gt=0)
+    flood_guard_window_seconds: float = Field(60.0, gt=0)
     flood_guard_min_records: int = Field(20, ge=1)
 
     max_poll_records: int = Field(2000, ge=1)
@@ -41,7 +41,7 @@ class WorkerSettings(BaseSettings):
     fetch_max_bytes: int = Field(52_428_800, ge=1024)
     max_partition_fetch_bytes: int = Field(4_194_304, ge=1024)
 
-    dlq_timeout_s: float = Field(10.0, gt=0)
+    dlq_timeout_seconds: float = Field(10.0, gt=0)
 
     metrics_host: str = "0.0.0.0"
     metrics_port: int = 9102
@@ -58,6 +58,6 @@ class WorkerSettings(BaseSettings):
         return [broker.strip() for broker in self.kafka_brokers.split(",") if broker.strip()]
 
     @property
-    def retry_budget_s(self) -> float:
+    def retry_budget_seconds(self) -> float:
         """Retries of one batch end well inside max_poll_interval_ms, so the group never evicts us."""
         return self.max_poll_interval_ms / 1000 / 3

@@ -116,9 +116,9 @@ class _Replay:
         if not sent:
             return
         try:
-            self.producer.flush(timeout=self.settings.dlq_timeout_s)
+            self.producer.flush(timeout=self.settings.dlq_timeout_seconds)
             for _, _, future in sent:
-                future.get(timeout=self.settings.dlq_timeout_s)
+                future.get(timeout=self.settings.dlq_timeout_seconds)
         except KafkaError as error:
             raise ReplayNotAcknowledged(f"replay not acknowledged: {error!r}; nothing of this batch committed") from error
         for tp, offset, _ in sent:

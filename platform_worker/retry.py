@@ -1,6 +1,6 @@
 """Retry policy for transient failures: exponential backoff with full jitter, through tenacity.
 
-Bounded two ways: at most `WORKER_MAX_ATTEMPTS` attempts, and at most `retry_budget_s` (a third of
+Bounded two ways: at most `WORKER_MAX_ATTEMPTS` attempts, and at most `retry_budget_seconds` (a third of
 max_poll_interval_ms) of total time, so a batch never keeps the consumer from polling long enough
 to be evicted from its group. A shutdown request cuts the waiting short.
 """
@@ -50,9 +50,9 @@ class RetryPolicy:
         return Retrying(
             retry=retry_if_exception_type(TransientError),
             stop=stop_after_attempt(settings.max_attempts)
-            | stop_before_delay(settings.retry_budget_s)
+            | stop_before_delay(settings.retry_budget_seconds)
             | self._stop_when_stopping,
-            wait=wait_random_exponential(multiplier=settings.backoff_base_s, max=settings.backoff_max_s),
+            wait=wait_random_exponential(multiplier=settings.backoff_base_seconds, max=settings.backoff_max_seconds),
             sleep=self.stopping.wait,
             before_sleep=lambda state: on_retry and on_retry(state.attempt_number),
             reraise=True,

@@ -77,7 +77,7 @@ def test_sigterm_while_retrying_an_unreachable_redis_exits_in_time_and_leaves_th
     from tests.support.services import free_port
 
     stuck = start_worker(
-        REDIS_URL=f"redis://127.0.0.1:{free_port()}/0", WORKER_MAX_ATTEMPTS="1000", WORKER_BACKOFF_MAX_S="5"
+        REDIS_URL=f"redis://127.0.0.1:{free_port()}/0", WORKER_MAX_ATTEMPTS="1000", WORKER_BACKOFF_MAX_SECONDS="5"
     )
     ids = order_ids(test_env, 50)
     producer.orders(ids)

@@ -9,8 +9,8 @@ from tests.support.waiting import wait_for
 UNREACHABLE_REDIS = {
     "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0",  # nothing listens there
     "WORKER_MAX_ATTEMPTS": "2",
-    "WORKER_BACKOFF_BASE_S": "0.01",
-    "WORKER_REDIS_TIMEOUT_S": "0.5",
+    "WORKER_BACKOFF_BASE_SECONDS": "0.01",
+    "WORKER_REDIS_TIMEOUT_SECONDS": "0.5",
 }
 
 

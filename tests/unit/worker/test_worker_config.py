@@ -13,7 +13,7 @@ def test_defaults_follow_the_design_contract(monkeypatch):
     assert settings.group_id == "external-platform-redis-group"
     assert settings.max_attempts == 5
     assert settings.metrics_port == 9102
-    assert settings.key_ttl_s == 3600
+    assert settings.key_ttl_seconds == 3600
     assert settings.brokers == ["127.0.0.1:9092"]
 
 

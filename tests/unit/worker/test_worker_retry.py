@@ -9,7 +9,7 @@ from platform_worker.retry import RetryPolicy
 
 
 def settings(**overrides):
-    return WorkerSettings(**{"max_attempts": 4, "backoff_base_s": 0.001, "backoff_max_s": 0.01, **overrides})
+    return WorkerSettings(**{"max_attempts": 4, "backoff_base_seconds": 0.001, "backoff_max_seconds": 0.01, **overrides})
 
 
 class Flaky:
@@ -48,8 +48,8 @@ def test_never_retries_a_poison_record():
 
 
 def test_total_retry_time_stays_within_the_budget_of_the_poll_interval():
-    slow = settings(max_attempts=1000, backoff_base_s=0.2, backoff_max_s=0.5, max_poll_interval_ms=3000)
-    assert slow.retry_budget_s == 1.0
+    slow = settings(max_attempts=1000, backoff_base_seconds=0.2, backoff_max_seconds=0.5, max_poll_interval_ms=3000)
+    assert slow.retry_budget_seconds == 1.0
     started = time.monotonic()
     with pytest.raises(TransientError):
         RetryPolicy(slow, threading.Event()).call(Flaky(10_000))
@@ -61,5 +61,5 @@ def test_a_stop_request_ends_the_retries_at_once():
     stopping.set()
     flaky = Flaky(10)
     with pytest.raises(TransientError):
-        RetryPolicy(settings(backoff_base_s=10, backoff_max_s=10), stopping).call(flaky)
+        RetryPolicy(settings(backoff_base_seconds=10, backoff_max_seconds=10), stopping).call(flaky)
     assert flaky.calls == 1
