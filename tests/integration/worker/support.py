@@ -79,8 +79,7 @@ class Stream:
         started = time.monotonic()
         for n, order_id in enumerate(self.ids):
             due = started + n / self.rate
-            if due > time.monotonic():
-                time.sleep(due - time.monotonic())  # pacing the load, not synchronising the test
+            time.sleep(max(0.0, due - time.monotonic()))  # pacing the load, not synchronising the test
             self.producer.send(str(order_id).encode(), order_value(order_id))
             self.sent = n + 1
         self.producer.flush()
@@ -88,6 +87,7 @@ class Stream:
     def join(self, timeout: float = 120) -> None:
         self.thread.join(timeout)
         assert not self.thread.is_alive(), "the stream did not finish"
+        assert self.sent == len(self.ids), f"the stream stopped after {self.sent} of {len(self.ids)} records"
 
 
 def stored(redis_client, ids: list[int]) -> set[int]:
