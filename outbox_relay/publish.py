@@ -196,8 +196,8 @@ class Publisher:
                 return
             except KafkaTimeoutError:
                 continue
-            except KafkaError:
-                return  # the per-record futures tell what happened
+            except Exception:  # e.g. a producer closed meanwhile: the per-record futures tell what happened
+                return
 
     def close(self, timeout: float = 2.0) -> None:
         with self._lock:
