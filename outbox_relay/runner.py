@@ -1,8 +1,8 @@
 """The relay loop: claim a batch, publish it, mark it, and sleep until notified when caught up.
 
-- Up to RELAY_PIPELINE_DEPTH sent batches are in flight: a database thread claims the next batch
-  and marks the acknowledged ones while the main thread sends, each batch in its own
-  transaction. So a crash can leave at most RELAY_PIPELINE_DEPTH x RELAY_BATCH_SIZE rows
+- Up to RELAY_PIPELINE_DEPTH sent batches are in flight: a claim thread claims the next batch
+  and a mark thread marks the acknowledged ones while the main thread sends, each batch in its
+  own transaction. So a crash can leave at most RELAY_PIPELINE_DEPTH x RELAY_BATCH_SIZE rows
   acknowledged but unmarked (sent again: duplicates).
 
 - A dependency that is down (broker, database) makes the relay back off as a whole, exponentially,
