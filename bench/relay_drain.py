@@ -6,6 +6,8 @@ as the relay's, sends the same records (key, value bytes, headers, read back fro
 and flushes; (2) the relay, in this process with its real claim, publish and mark code, drains the
 backlog to another fresh topic until nothing is pending. Both clocks include creating the producer.
 Relay settings (batch size, pipeline depth, linger, ...) come from the RELAY_ environment.
+Both sides run under the relay process's interpreter settings (outbox_relay/interpreter.py:
+GIL switch interval, garbage collector), restored after the stage.
 
     python -m bench.relay_drain [--rows 100000] [--rounds 3] [--batch-size N] [--partitions 6] [--profile out.html]
 """
@@ -21,6 +23,7 @@ from sqlalchemy import create_engine, text
 
 from common.kafka_admin import ensure_topics
 from outbox_relay.claim import claim_batch
+from outbox_relay import interpreter
 from outbox_relay.config import Settings
 from outbox_relay.database import build_engine
 from outbox_relay.publish import make_producer, record_headers
@@ -128,7 +131,8 @@ def run(rows: int = 100_000, rounds: int = 3, batch_size: int | None = None, par
     settings = base.model_copy(update={"database_url": url, "batch_size": batch_size or base.batch_size})
     try:
         ensure_topics(base.kafka_brokers, [(raw_topic, partitions), (relay_topic, partitions)])
-        results = [one_round(settings, raw_topic, relay_topic, rows, profile if n == 0 else None) for n in range(rounds)]
+        with interpreter.tuned():
+            results = [one_round(settings, raw_topic, relay_topic, rows, profile if n == 0 else None) for n in range(rounds)]
     finally:
         database.drop_database(base.database_url, name)
     best_raw = max(result["raw_events_per_s"] for result in results)

@@ -7,7 +7,7 @@ import click
 import structlog
 
 from common.log import configure_logging
-from outbox_relay import metrics, status as backlog_status
+from outbox_relay import interpreter, metrics, status as backlog_status
 from outbox_relay.config import Settings
 from outbox_relay.database import build_engine
 from outbox_relay.publish import Publisher
@@ -24,6 +24,7 @@ def run_relay(settings: Settings) -> None:
     engine = build_engine(settings)
     metrics.serve(settings.metrics_host, settings.metrics_port)
     relay = Relay(settings, engine, Publisher(settings), Wakeup(settings.database_url, signal_socket), stop)
+    interpreter.tune()  # after the imports and set-up: their objects are frozen out of the GC
     try:
         relay.run()
     finally:

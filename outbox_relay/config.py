@@ -16,8 +16,11 @@ class Settings(BaseSettings):
     kafka_brokers: str = Field("127.0.0.1:9092", validation_alias="KAFKA_BROKERS")
     kafka_client_id: str = Field("ecommerce-app", validation_alias="KAFKA_CLIENT_ID")
 
-    batch_size: int = Field(500, gt=0)
-    pipeline_depth: int = Field(1, ge=1)  # 1: a crash re-sends at most one batch
+    batch_size: int = Field(700, gt=0)
+    # A crash re-sends at most pipeline_depth x batch_size rows (2,100). Depth > 1 lets the next
+    # batches be sent while earlier ones are marked: draining 100,000 rows on 2 cores took ~5 s at
+    # 3 x 700 against ~6 s at 2 x 1000 or 4 x 500 and ~9 s at 1 x 500 (same run, alternated).
+    pipeline_depth: int = Field(3, ge=1)
     poll_interval_seconds: float = Field(1.0, gt=0)
     backoff_initial_seconds: float = Field(0.5, gt=0)
     backoff_max_seconds: float = Field(10.0, gt=0)

@@ -96,6 +96,8 @@ class Sending:
 
     result: PublishResult
     sent: list[tuple[ClaimedRow, object]]
+    producer: KafkaProducer | None = None
+    flush: bool = False  # nothing will follow soon: send at once rather than after linger_ms
 
 
 class Publisher:
@@ -122,7 +124,7 @@ class Publisher:
     def publish(self, rows: list[ClaimedRow], abandon: Callable[[], bool] = lambda: False) -> PublishResult:
         return self.complete(self.send(rows), abandon)
 
-    def send(self, rows: list[ClaimedRow]) -> Sending:
+    def send(self, rows: list[ClaimedRow], flush: bool = True) -> Sending:
         producer = self.producer()
         result = PublishResult()
         sent = []
@@ -142,7 +144,7 @@ class Publisher:
                     break
                 continue
             sent.append((row, future))
-        return Sending(result, sent)
+        return Sending(result, sent, producer, flush)
 
     def complete(self, sending: Sending, abandon: Callable[[], bool] = lambda: False) -> PublishResult:
         result = self._answers(sending, abandon)
@@ -163,6 +165,8 @@ class Publisher:
     def _answers(self, sending: Sending, abandon: Callable[[], bool]) -> PublishResult:
         """Wait until every record is answered, the delivery timeout (plus a margin) passed, or `abandon()`."""
         deadline = time.monotonic() + self._settings.delivery_timeout_ms / 1000 + 1.0
+        if sending.flush and sending.sent:
+            self._flush(sending.producer, abandon, deadline)
         for _, future in sending.sent:
             while not future.is_done and not abandon() and time.monotonic() < deadline:
                 try:
@@ -179,6 +183,21 @@ class Publisher:
             else:
                 result.failed.append((row, future.exception))
         return result
+
+    @staticmethod
+    def _flush(producer: KafkaProducer, abandon: Callable[[], bool], deadline: float) -> None:
+        """Make the producer send what it holds now (no linger) and wait, in slices, for the answers."""
+        while not abandon():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            try:
+                producer.flush(timeout=min(_WAIT_SLICE_SECONDS, remaining))
+                return
+            except KafkaTimeoutError:
+                continue
+            except Exception:  # e.g. a producer closed meanwhile: the per-record futures tell what happened
+                return
 
     def close(self, timeout: float = 2.0) -> None:
         with self._lock:

@@ -1,8 +1,8 @@
 """The relay loop: claim a batch, publish it, mark it, and sleep until notified when caught up.
 
-- Up to RELAY_PIPELINE_DEPTH sent batches are in flight: a database thread claims the next batch
-  and marks the acknowledged ones while the main thread sends, each batch in its own
-  transaction. So a crash can leave at most RELAY_PIPELINE_DEPTH x RELAY_BATCH_SIZE rows
+- Up to RELAY_PIPELINE_DEPTH sent batches are in flight: a claim thread claims the next batch
+  and a mark thread marks the acknowledged ones while the main thread sends, each batch in its
+  own transaction. So a crash can leave at most RELAY_PIPELINE_DEPTH x RELAY_BATCH_SIZE rows
   acknowledged but unmarked (sent again: duplicates).
 
 - A dependency that is down (broker, database) makes the relay back off as a whole, exponentially,
@@ -88,7 +88,10 @@ class Relay:
         self.wakeup = wakeup
         self.stop = stop
         self._unavailable_since: float | None = None
-        self._db = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="relay-db")
+        # Two database threads, each with its own transactions: one claims the next batch while the
+        # other waits for a sent batch's acks and marks it, so the sending thread rarely waits.
+        self._claims = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="relay-claim")
+        self._marks = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="relay-mark")
         self._aborting = False
         self._next_stats = 0.0
         self._next_retention = 0.0
@@ -122,7 +125,8 @@ class Relay:
             log.info("relay.stopped")
 
     def close(self) -> None:
-        self._db.shutdown(wait=True)
+        self._claims.shutdown(wait=True)
+        self._marks.shutdown(wait=True)
         self.publisher.close(timeout=2.0)
         self.wakeup.close()
 
@@ -132,15 +136,17 @@ class Relay:
     def drain(self) -> int:
         """Publish batch after batch until a claim comes back short; returns how many rows were claimed.
 
-        One database thread (`_db`) does all of a drain's database work in order: it claims the
-        next batch while this thread sends the current one, then waits for a sent batch's acks,
-        marks them and commits. At most `pipeline_depth` sent batches are unmarked at any time.
-        Claiming batch n+1 while batch n awaits its acks keeps per-key order: n's rows are locked
-        (skipped) and unpublished (the next rows of their keys are not eligible) until n commits.
+        A claim thread (`_claims`) claims batch n+1 while this thread sends batch n and a mark
+        thread (`_marks`) waits for earlier batches' acks, marks them and commits, in send order.
+        At most `pipeline_depth` sent batches are unmarked at any time (plus one claimed, not yet
+        sent, whose rows a crash merely unlocks). Claiming n+1 while n awaits its acks keeps
+        per-key order: n's rows are locked (skipped) and unpublished (the next rows of their keys
+        are not eligible) until n commits. A short batch is the drain's last: its records are
+        flushed at once instead of lingering, since no later record will join them.
         """
         completions: collections.deque[concurrent.futures.Future] = collections.deque()
         claimed, self._aborting = 0, False
-        next_claim = self._db.submit(self._claim_unless_aborting, 0)
+        next_claim = self._claims.submit(self._claim_unless_aborting, 0)
         try:
             try:
                 while next_claim is not None:
@@ -148,10 +154,11 @@ class Relay:
                     if batch is None:
                         break
                     claimed += len(batch.rows)
-                    if len(batch.rows) == self.settings.batch_size and not self.stop.requested:
-                        next_claim = self._db.submit(self._claim_unless_aborting, batch.rows[-1].id)
-                    self._send(batch)
-                    completions.append(self._db.submit(self._complete_unless_aborting, batch))
+                    full = len(batch.rows) == self.settings.batch_size
+                    if full and not self.stop.requested:
+                        next_claim = self._claims.submit(self._claim_unless_aborting, batch.rows[-1].id)
+                    self._send(batch, last=not full)
+                    completions.append(self._marks.submit(self._complete_unless_aborting, batch))
                     while len(completions) >= self.settings.pipeline_depth:
                         completions.popleft().result()
                     self._housekeeping()
@@ -171,9 +178,9 @@ class Relay:
     def _claim_unless_aborting(self, after_id: int) -> "InFlight | None":
         return None if self._aborting else self._claim(after_id)
 
-    def _send(self, batch: "InFlight") -> None:
+    def _send(self, batch: "InFlight", last: bool = True) -> None:
         try:
-            batch.sending = self.publisher.send(batch.rows)
+            batch.sending = self.publisher.send(batch.rows, flush=last)
             batch.started = time.perf_counter()
         except BaseException:
             batch.release()
