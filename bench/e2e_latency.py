@@ -10,14 +10,17 @@ started -> Redis" and overstates commit-to-Redis by the whole transaction, which
 API's own load. `from_answer_*` measures from the moment the client got the answer (after commit),
 which understates commit-to-Redis only by writing and reading the HTTP response. The truth lies
 between the two, much nearer the second; `paid_to_answer_*` (answer minus `paidAt`) is the width
-of that interval, i.e. the API's share of the first figure. All processes run on this machine:
-one clock.
+of that interval, i.e. the API's share of the first figure. `from_commit_*` is the truth itself:
+PostgreSQL's commit timestamp of the payment's transaction (`pg_xact_commit_timestamp` of the
+order row's xmin; the stack runs with track_commit_timestamp=on; a PAID order is never updated
+again) to the Redis write. All processes run on this machine: one clock.
 """
 import multiprocessing
 import time
 from datetime import datetime
 
 import redis
+from sqlalchemy import create_engine, text
 
 from bench.dataset import payable_orders
 from bench.payment_load import measure
@@ -96,6 +99,32 @@ def latencies(outcomes, stamps: dict[str, float]) -> tuple[list[float], list[flo
     return from_paid, from_answer, missing
 
 
+def commit_times(database_url: str, outcomes) -> dict[int, float]:
+    """Epoch seconds at which each paid order's transaction committed; empty without commit timestamps."""
+    ids = [o.detail["order_id"] for o in outcomes if o.status == 200]
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            if conn.execute(text("SHOW track_commit_timestamp")).scalar() != "on":
+                return {}
+            rows = conn.execute(text(
+                "SELECT id, extract(epoch FROM pg_xact_commit_timestamp(xmin)) FROM orders WHERE id = ANY(:ids)"
+            ), {"ids": ids})
+            return {order_id: float(at) for order_id, at in rows if at is not None}
+    finally:
+        engine.dispose()
+
+
+def from_commit(outcomes, stamps: dict[str, float], committed: dict[int, float]) -> list[float]:
+    values = []
+    for o in outcomes:
+        order_id = o.detail["order_id"]
+        stamp = stamps.get(redis_key(order_id))
+        if o.status == 200 and stamp is not None and order_id in committed:
+            values.append((stamp - committed[order_id]) * 1000)
+    return values
+
+
 def wait_for_keys(redis_url: str, outcomes, timeout_s: float) -> None:
     client = redis.Redis.from_url(redis_url)
     keys = [redis_key(o.detail["order_id"]) for o in outcomes if o.status == 200]
@@ -122,10 +151,13 @@ def run(rates=(100.0, 500.0), duration_s: float = 10.0, repeats: int = 3, infra:
                 with KeyspaceStamps(infra.redis_url) as stamps:
                     load, outcomes = measure(pipeline.api_port, batch, rate, duration_s)
                     wait_for_keys(infra.redis_url, outcomes, 60)
-                    values, from_answer, missing = latencies(outcomes, stamps.collect())
+                    seen = stamps.collect()
+                    values, from_answer, missing = latencies(outcomes, seen)
+                    committed = from_commit(outcomes, seen, commit_times(run_.database_url, outcomes))
                 lower = percentiles(from_answer)
+                exact = {f"from_commit_{k}": v for k, v in percentiles(committed).items()} if committed else {}
                 api_share = percentiles([paid - answer for paid, answer in zip(values, from_answer)])
-                runs.append({**percentiles(values), **{f"from_answer_{k}": v for k, v in lower.items()},
+                runs.append({**percentiles(values), **exact, **{f"from_answer_{k}": v for k, v in lower.items()},
                              **{f"paid_to_answer_{k}": v for k, v in api_share.items()},
                              "payments": load["requests"], "accepted": len(values) + missing,
                              "not_in_redis_within_60s": missing, "payment_p99_ms": load["p99_ms"],

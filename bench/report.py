@@ -44,9 +44,12 @@ def targets(stages: dict) -> list[tuple[str, str, str]]:
         tp = closed["summary"]["payments_per_s"]
         rows.append(("≥ 800 payments/s sustained (closed loop, 16 clients)", fmt(tp, "/s"), _met(tp, lambda v: v >= 800)))
     if _ok(e2e):
+        exact = bool(e2e.get("500")) and all(r.get("from_commit_p50") is not None for r in e2e["500"])
         for key, limit in (("p50", 20), ("p99", 100)):
-            value = _e2e_summary(e2e, "500", key)
-            rows.append((f"end-to-end {key} ≤ {limit} ms at 500 payments/s", fmt(value, " ms"), _met(value, lambda v, l=limit: v <= l)))
+            value = _e2e_summary(e2e, "500", f"from_commit_{key}" if exact else key)
+            basis = "from the commit timestamp" if exact else "from paidAt, an upper bound"
+            rows.append((f"end-to-end {key} ≤ {limit} ms at 500 payments/s", fmt(value, " ms") + f" ({basis})",
+                         _met(value, lambda v, l=limit: v <= l)))
     if _ok(naive):
         up = naive["conditions"]["healthy"]["outbox"]["summary"]["p99_ms"]["median"]
         down = naive["conditions"]["broker_stopped"]["outbox"]["summary"]["p99_ms"]["median"]
@@ -141,8 +144,10 @@ def plot_throughputs(relay: dict | None, worker: dict | None, machine: dict, pat
 def plot_e2e(e2e: dict, machine: dict, path: Path) -> None:
     rates = sorted(e2e, key=float)
     fig, ax = plt.subplots(figsize=(7, 4.5))
+    exact = all(run.get("from_commit_p50") is not None for r in rates for run in e2e[r])
     for key in ("p50", "p95", "p99"):
-        _errorbar(ax, [float(r) for r in rates], [median_spread(e2e[r], key) for r in rates], key)
+        field = f"from_commit_{key}" if exact else key
+        _errorbar(ax, [float(r) for r in rates], [median_spread(e2e[r], field) for r in rates], key)
     ax.set(xlabel="payments/s", ylabel="commit → Redis write, ms", yscale="log", title="End-to-end latency")
     ax.legend()
     _footer(fig, machine)
@@ -211,14 +216,17 @@ def write(results: dict, md_path: Path, fig_dir: Path) -> Path:
         data = {k: v for k, v in e2e.items() if k not in ("ok", "seconds", "load_average_after")}
         plot_e2e(data, m, fig_dir / "e2e_latency.png")
         lines += ["", "## End to end: payment commit → Redis write", "",
-                  "From `paidAt` (taken in the transaction, before commit: an upper bound); in brackets the p50/p99 "
-                  "from the client's answer (after commit: a lower bound). Achieved = payments/s the API really served.", "",
-                  "| offered/s | achieved/s | p50 ms | p95 ms | p99 ms | [p50, p99] from answer | not in Redis within 60 s |",
-                  "|---|---|---|---|---|---|---|"]
+                  "From the payment transaction's commit timestamp (PostgreSQL `pg_xact_commit_timestamp`) to the "
+                  "first SET of its key in Redis. For comparison, the p50/p99 from `paidAt` (the transaction's start: "
+                  "an upper bound that includes the API's own work) and from the client's answer (after commit: a "
+                  "lower bound). Achieved = payments/s the API really served.", "",
+                  "| offered/s | achieved/s | p50 ms | p95 ms | p99 ms | [p50, p99] from paidAt | [p50, p99] from answer | not in Redis within 60 s |",
+                  "|---|---|---|---|---|---|---|---|"]
         for rate in sorted(data, key=float):
             runs = data[rate]
-            lines.append(f"| {rate} | {fmt(median_spread(runs, 'throughput_per_s'))} | {fmt(median_spread(runs, 'p50'))} | "
-                         f"{fmt(median_spread(runs, 'p95'))} | {fmt(median_spread(runs, 'p99'))} | "
+            lines.append(f"| {rate} | {fmt(median_spread(runs, 'throughput_per_s'))} | {fmt(median_spread(runs, 'from_commit_p50'))} | "
+                         f"{fmt(median_spread(runs, 'from_commit_p95'))} | {fmt(median_spread(runs, 'from_commit_p99'))} | "
+                         f"[{fmt(median_spread(runs, 'p50'))}, {fmt(median_spread(runs, 'p99'))}] | "
                          f"[{fmt(median_spread(runs, 'from_answer_p50'))}, {fmt(median_spread(runs, 'from_answer_p99'))}] | "
                          f"{sum(r['not_in_redis_within_60s'] for r in runs)} |")
         lines += ["", f"![end to end]({rel}/e2e_latency.png)"]

@@ -266,13 +266,15 @@ pg_create_role_and_database() {
   fi
 }
 
+# track_commit_timestamp: pg_xact_commit_timestamp(xmin) tells when a payment really committed
+# (bench/e2e_latency.py measures commit -> Redis with it); it costs a few bytes per transaction.
 start_postgres() {
   [ -x "$(pg_bin)/postgres" ] || die "PostgreSQL is not installed; run: stack/native.sh install"
   require_free_ports postgres "$STACK_PG_PORT"
   pg_prepare_dirs
   pg_init
   as_postgres "$(pg_bin)/pg_ctl" -D "$PG_DATA" -l "$LOG_DIR/postgres.log" -w -t 60 start -o \
-    "-p $STACK_PG_PORT -k $PG_SOCKET -c listen_addresses=127.0.0.1 -c max_connections=300" \
+    "-p $STACK_PG_PORT -k $PG_SOCKET -c listen_addresses=127.0.0.1 -c max_connections=300 -c track_commit_timestamp=on" \
     >/dev/null || { tail -n 25 "$LOG_DIR/postgres.log" >&2; die "postgres did not start; see $LOG_DIR/postgres.log"; }
   record_pid postgres "$(head -n 1 "$PG_DATA/postmaster.pid")"
   wait_healthy postgres 60 pg_healthy
