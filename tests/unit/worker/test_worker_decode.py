@@ -5,15 +5,8 @@ from pydantic import ValidationError
 
 from platform_worker.decode import decode
 from platform_worker.errors import PoisonRecord
+from tests.unit.worker.sample import VALID
 
-VALID = {
-    "orderId": 101,
-    "userId": 7,
-    "finalAmount": 45000,
-    "couponId": None,
-    "items": [{"productOptionId": 3, "productName": "T-shirt", "quantity": 2, "price": 25000}],
-    "processedAt": "2026-11-23T10:15:30.123Z",
-}
 
 
 def test_a_valid_record_keeps_its_value_bytes_unchanged():

@@ -4,15 +4,8 @@ import pytest
 from pydantic import ValidationError
 
 from common.order_processed import parse, parse_bytes
+from tests.unit.worker.sample import VALID
 
-VALID = {
-    "orderId": 101,
-    "userId": 7,
-    "finalAmount": 45000,
-    "couponId": None,
-    "items": [{"productOptionId": 3, "productName": "T-shirt", "quantity": 2, "price": 25000}],
-    "processedAt": "2026-11-23T10:15:30.123Z",
-}
 ITEM = VALID["items"][0]
 
 
