@@ -6,8 +6,13 @@ owned partition go out asynchronously, one commit in flight at a time and at mos
 `interval_s` while records keep coming, at once when the worker has caught up (a failed commit is
 covered by the next); on shutdown they are committed synchronously before the consumer leaves the
 group. One commit per small batch would, at a few hundred records/s, send the broker hundreds of
-commits a second and overrun the connection's in-flight limit. A revoked partition is forgotten at
-once, so an old offset is never committed over its next owner's work.
+commits a second and overrun the connection's in-flight limit.
+
+A partition revoked in a (cooperative) rebalance is handed over: its finished offsets are committed
+at once and then forgotten. The commit is queued before this member rejoins the group, and the
+partition reaches its next owner only in the rebalance that follows that rejoin, so the next owner
+starts where this one finished and an old offset is never committed over its work. A lost
+partition (this member was evicted) is only forgotten: its offsets can no longer be committed.
 """
 import threading
 import time
@@ -43,6 +48,17 @@ class CommitTracker:
         """The poll came back empty: commit what is finished now rather than at the next batch."""
         self._commit_async()
 
+    def hand_over(self, partitions) -> None:
+        """Revoked: commit what is finished on these partitions, then forget them (see above)."""
+        with self._lock:
+            offsets = {tp: self._finished.pop(tp) for tp in partitions if tp in self._finished}
+        if not offsets:
+            return
+        try:  # queued, not awaited: this runs on the consumer's IO thread, inside the rebalance
+            self.consumer.commit_async(offsets, callback=self._on_hand_over)
+        except Exception as error:  # the records are stored; the next owner redoes them at worst
+            log.warning("offset commit of revoked partitions failed", error=repr(error))
+
     def forget(self, partitions) -> None:
         with self._lock:
             for tp in partitions:
@@ -74,6 +90,11 @@ class CommitTracker:
         owned = self.consumer.assignment()
         with self._lock:
             return {tp: offset for tp, offset in self._finished.items() if tp in owned}
+
+    @staticmethod
+    def _on_hand_over(offsets, response) -> None:
+        if isinstance(response, Exception):
+            log.warning("offset commit of revoked partitions failed", error=repr(response))
 
     def _on_commit(self, offsets, response) -> None:
         with self._lock:

@@ -122,7 +122,7 @@ class Worker:
 
 
 class RebalanceListener(ConsumerRebalanceListener):
-    """Counts and logs partition moves, and forgets the finished offsets of partitions that left."""
+    """Counts and logs partition moves; hands over revoked partitions' finished offsets (commits.py)."""
 
     def __init__(self, metrics: WorkerMetrics):
         self.metrics = metrics
@@ -144,7 +144,9 @@ class RebalanceListener(ConsumerRebalanceListener):
         self.metrics.partition_changes.labels(event).inc(len(partitions))
         log.info(f"partitions {event}", partitions=sorted(f"{tp.topic}:{tp.partition}" for tp in partitions))
         if event != "assigned":
-            if self.commits is not None:
+            if self.commits is not None and event == "revoked":
+                self.commits.hand_over(partitions)
+            elif self.commits is not None:
                 self.commits.forget(partitions)
             for tp in partitions:
                 try:
