@@ -40,8 +40,7 @@ class OrderProcessedMessage(BaseModel):
 
 def iso_millis(moment: datetime) -> str:
     """`2026-11-23T10:15:30.123Z`: UTC, millisecond precision, as in the seed system."""
-    utc = moment.astimezone(timezone.utc)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    return moment.astimezone(timezone.utc).replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
 
 def parse(value: bytes) -> OrderProcessedMessage:

@@ -98,7 +98,7 @@ class Relay:
         self._retrying = Retrying(
             retry=retry_if_exception_type(RelayUnavailable),
             wait=wait_exponential_jitter(
-                initial=settings.backoff_initial_seconds,
+                multiplier=settings.backoff_initial_seconds,  # waits multiplier * 2**n, jittered
                 max=settings.backoff_max_seconds,
                 jitter=settings.backoff_initial_seconds,
             ),
