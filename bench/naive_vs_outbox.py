@@ -73,8 +73,10 @@ def run(rate: float = 100.0, duration_s: float = 10.0, repeats: int = 3, slow_ms
         stack("stop", "kafka")
         try:
             short = max(2.0, duration_s / 2)
-            # ours first: afterwards the naive server still works off its backlog of doomed publishes
-            outbox_runs = _runs(outbox.port, orders, rate, short, repeats, 256)
+            # ours first (afterwards the naive server still works off its backlog of doomed
+            # publishes), measured exactly as with Kafka up, so the down/up ratio compares like
+            # with like; the naive runs are shorter, with more client threads for hung requests
+            outbox_runs = _runs(outbox.port, orders, rate, duration_s, repeats, 64)
             results["broker_stopped"] = {"naive": _runs(naive.port, orders, rate, short, repeats, 256), "outbox": outbox_runs}
         finally:
             for server in (naive, naive_slow):  # drop their backlog of doomed publishes
