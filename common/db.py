@@ -1,6 +1,10 @@
-"""One MetaData for every table, with a naming convention so Alembic migrations are deterministic."""
-from sqlalchemy import MetaData, create_engine
+"""One MetaData for every table (with a naming convention, so Alembic migrations are deterministic),
+the engine factory, and `driver_execute` for the few hot statements that skip SQLAlchemy's execution."""
+from typing import Any
+
+from sqlalchemy import Connection, MetaData, create_engine
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -16,3 +20,27 @@ metadata = MetaData(naming_convention=NAMING_CONVENTION)
 def make_engine(url: str, **kwargs) -> Engine:
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(url, **kwargs)
+
+
+def driver_execute(connection: Connection, statement: str, parameters: tuple = ()) -> Any:
+    """Run `statement` on the connection's DBAPI cursor, in its transaction; returns the cursor.
+
+    For hot statements: no compilation, no result objects. A failure still reaches the caller as
+    SQLAlchemy's DBAPIError subclass (so deadlocks are retried and outages become 503s as for any
+    statement), and a dropped connection is invalidated together with the pool it came from (its
+    other connections predate the same database restart), as SQLAlchemy does itself.
+    """
+    dbapi_connection = connection.connection
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(statement, parameters)
+    except connection.dialect.loaded_dbapi.Error as error:
+        dropped = connection.dialect.is_disconnect(error, dbapi_connection.dbapi_connection, cursor)
+        if dropped:
+            connection.invalidate(error)
+            connection.engine.dispose(close=False)  # a fresh pool; the old one's connections are left to close
+        raise DBAPIError.instance(
+            statement, parameters, error, connection.dialect.loaded_dbapi.Error,
+            connection_invalidated=dropped, dialect=connection.dialect,
+        ) from error
+    return cursor

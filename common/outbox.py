@@ -24,7 +24,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
-from common.db import metadata
+from common.db import driver_execute, metadata
 
 NOTIFY_CHANNEL = "outbox_pending"
 
@@ -52,8 +52,8 @@ outbox = Table(
     UniqueConstraint("event_id", name="uq_outbox_event_id"),
 )
 
-# Run on the caller's DBAPI connection (a payment writes one event per request, and SQLAlchemy's
-# statement machinery cost more than the insert itself). The payload and headers go as JSON text.
+# Plain driver SQL (a payment writes one event per request, and compiling the Core insert cost more
+# than the insert itself). The payload and headers go as JSON text.
 _INSERT_EVENT = (
     "INSERT INTO outbox (event_id, aggregatetype, aggregateid, type, topic, payload, headers) "
     "VALUES (%s, %s, %s, %s, %s, %s, %s)"
@@ -73,9 +73,8 @@ def add_event(
     """Insert one event row inside the caller's transaction; returns its event_id."""
     event_id = uuid.uuid4()
     connection = conn.connection() if isinstance(conn, Session) else conn  # the caller's transaction
-    with connection.connection.cursor() as cursor:
-        cursor.execute(_INSERT_EVENT, (
-            str(event_id), aggregatetype, aggregateid, event_type, topic, json.dumps(payload), json.dumps(headers or {}),
-        ))
+    driver_execute(connection, _INSERT_EVENT, (
+        str(event_id), aggregatetype, aggregateid, event_type, topic, json.dumps(payload), json.dumps(headers or {}),
+    ))
     return event_id
 

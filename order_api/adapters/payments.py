@@ -10,9 +10,10 @@ sequence in order_api/service_layer/payment.py; this module only reads and write
 4. `lock_options`: the order's options, locked in id order;
 5. `record_payment`: user balance, balance-log row, stock and the order itself, in one statement.
 
-The four statements are prepared once per database connection and run on the session's own DBAPI
-connection, inside its transaction: PostgreSQL plans each once, and SQLAlchemy's per-statement
-work (about a third of the request's Python time) stays out of the hot path.
+The four statements are prepared once per database connection and run on the DBAPI cursor of the
+session's connection, in its transaction (common/db.py `driver_execute`): PostgreSQL plans each
+once, and SQLAlchemy's per-statement work, about a third of the request's Python time, is skipped
+while its errors are kept.
 
 Locks are taken in that fixed order (order, user, coupon, options by id), the same order every
 other writer uses, so concurrent payments queue instead of deadlocking. `FOR NO KEY UPDATE` does
@@ -21,11 +22,13 @@ not conflict with the `FOR KEY SHARE` locks that foreign-key checks take.
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
-# name: (parameter types, statement). Each is prepared once per database connection (`_cursor`),
-# so PostgreSQL parses and plans it once, and runs through the session's own DBAPI connection:
-# the same transaction as the rest of the request, without SQLAlchemy's per-statement machinery.
+from common.db import driver_execute
+
+# name: (parameter types, statement). Each is prepared once per database connection
+# (`_connection`), so PostgreSQL parses and plans it once.
 STATEMENTS = {
     "payment_lock_order": ("bigint", """
         SELECT o.user_id, o.status, o.total_amount, o.expires_at,
@@ -65,21 +68,19 @@ _EXECUTE = {name: f"EXECUTE {name}({', '.join(['%s'] * (types.count(',') + 1))})
 _PREPARED = "order_api.payment_statements"
 
 
-def _cursor(session: Session):
-    """A DBAPI cursor on the session's connection (its transaction), the statements prepared on it."""
-    connection = session.connection().connection
-    if not connection.info.get(_PREPARED):  # once per database connection; cleared when it reconnects
-        with connection.cursor() as cursor:
-            for name, (types, statement) in STATEMENTS.items():
-                cursor.execute(f"PREPARE {name}({types}) AS {statement}")
-        connection.info[_PREPARED] = True
-    return connection.cursor()
+def _connection(session: Session) -> Connection:
+    """The session's connection (its transaction), with the statements prepared on it."""
+    connection = session.connection()
+    info = connection.connection.info  # per database connection; cleared when it reconnects
+    if not info.get(_PREPARED):
+        for name, (types, statement) in STATEMENTS.items():
+            driver_execute(connection, f"PREPARE {name}({types}) AS {statement}")
+        info[_PREPARED] = True
+    return connection
 
 
 def _execute(session: Session, name: str, *parameters):
-    cursor = _cursor(session)
-    cursor.execute(_EXECUTE[name], parameters)
-    return cursor
+    return driver_execute(_connection(session), _EXECUTE[name], parameters)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,8 @@ from sqlalchemy import text
 from order_api.adapters.database import engine_for, in_transaction, session_factory
 from order_api.config import Settings
 from order_api.entrypoints.app import create_app
+from tests.integration.api.builders import Api
+from tests.support.waiting import wait_for
 
 
 def test_a_real_deadlock_is_retried_until_both_transactions_commit(api_settings, engine):
@@ -59,3 +61,61 @@ def test_a_payment_while_the_database_cannot_be_reached_is_a_clean_503(unreachab
     response = unreachable_app.test_client().post("/api/orders/1/payment", json={"userId": 1})
     assert response.status_code == 503
     assert response.get_json() == {"error": {"code": "SERVICE_UNAVAILABLE", "message": "database unavailable"}}
+
+
+def count(engine, sql: str, **params) -> int:
+    with engine.connect() as conn:
+        return conn.execute(text(sql), params).scalar()
+
+
+def test_a_payment_chosen_as_deadlock_victim_is_retried_and_pays_once(client, engine):
+    """The payment's prepared statements fail as SQLAlchemy errors, so in_transaction retries them.
+
+    A transaction holds the order's option; the payment locks the order, then waits for the option;
+    the transaction then asks for the order. The payment waited first, so PostgreSQL's deadlock
+    check aborts the payment, and the transaction gets the order lock it waited for."""
+    api = Api(client)
+    user_id, option_id = api.user(balance=50_000), api.option(price=10_000)
+    order_id = api.order(user_id, option_id)["orderId"]
+    outcome: dict = {}
+    with engine.connect() as blocker:
+        blocker.begin()
+        blocker.execute(text("SELECT 1 FROM product_options WHERE id = :id FOR UPDATE"), {"id": option_id})
+        payment = threading.Thread(target=lambda: outcome.update(response=api.pay(order_id, user_id)))
+        payment.start()
+        wait_for(lambda: count(engine, "SELECT count(*) FROM pg_stat_activity"
+                                       " WHERE datname = current_database() AND wait_event_type = 'Lock'") == 1,
+                 timeout=10, what="the payment waits for the option")
+        blocker.execute(text("SELECT 1 FROM orders WHERE id = :id FOR UPDATE"), {"id": order_id})  # the victim is not us
+        blocker.rollback()
+    payment.join(timeout=30)
+    response = outcome["response"]
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert api.balance(user_id) == 40_000
+    assert count(engine, "SELECT count(*) FROM balance_log WHERE ref_id = :id", id=order_id) == 1
+    assert count(engine, "SELECT count(*) FROM outbox WHERE aggregateid = :id", id=str(order_id)) == 1
+
+
+def test_a_payment_on_a_connection_the_database_dropped_is_a_503_that_changes_nothing_and_the_next_pays(
+    app, client, engine, snapshot,
+):
+    """No ping on checkout: a pooled connection PostgreSQL ended fails its request cleanly, and the
+    pool is renewed so the next request pays."""
+    api = Api(client)
+    user_id, option_id = api.user(balance=50_000), api.option(price=10_000)
+    order_id = api.order(user_id, option_id)["orderId"]
+    pool = app.extensions["order_api"].engine.pool
+    idle = [pool.connect() for _ in range(pool.checkedin())]  # every pooled connection, all idle now
+    pids = [connection.dbapi_connection.get_backend_pid() for connection in idle]
+    for connection in idle:
+        connection.close()  # back to the pool
+    with engine.connect() as conn:
+        conn.execute(text("SELECT pg_terminate_backend(pid) FROM unnest(CAST(:pids AS int[])) AS pid"), {"pids": pids})
+    wait_for(lambda: count(engine, "SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(CAST(:pids AS int[]))",
+                           pids=pids) == 0, timeout=10, what="the pooled connections ended")
+    before = snapshot()
+    response = api.pay(order_id, user_id)
+    assert response.status_code == 503 and response.get_json()["error"]["code"] == "SERVICE_UNAVAILABLE"
+    assert snapshot() == before
+    assert api.pay(order_id, user_id).status_code == 200
+    assert api.balance(user_id) == 40_000
