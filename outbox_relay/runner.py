@@ -5,6 +5,8 @@
   own transaction. So a crash can leave at most RELAY_PIPELINE_DEPTH x RELAY_BATCH_SIZE rows
   acknowledged but unmarked (sent again: duplicates).
 
+- Under a steady stream, drains start at most every RELAY_MIN_DRAIN_INTERVAL_MS, so each carries
+  many rows; the first row after a quiet spell still goes at once.
 - A dependency that is down (broker, database) makes the relay back off as a whole, exponentially,
   logging once per backoff step; it neither crashes nor spins.
 - SIGTERM and SIGINT only set a flag (and wake the loop through the signal wakeup fd). The loop
@@ -113,6 +115,7 @@ class Relay:
         self.wakeup.wait(0)  # LISTEN before the first drain: no commit after it can go unnoticed
         try:
             while not self.stop.requested:
+                started = time.monotonic()
                 try:
                     self._retrying(self._drain_unless_stopping)
                 except RelayUnavailable:
@@ -120,6 +123,7 @@ class Relay:
                 self._housekeeping()
                 if not self.stop.requested:
                     self.wakeup.wait(self.settings.poll_interval_seconds)
+                    self._space_out(started)
         finally:
             self.close()
             log.info("relay.stopped")
@@ -129,6 +133,12 @@ class Relay:
         self._marks.shutdown(wait=True)
         self.publisher.close(timeout=2.0)
         self.wakeup.close()
+
+    def _space_out(self, started: float) -> None:
+        """Start the next drain no sooner than RELAY_MIN_DRAIN_INTERVAL_MS after the last one started."""
+        remaining = started + self.settings.min_drain_interval_ms / 1000 - time.monotonic()
+        if remaining > 0 and not self.stop.requested:
+            self.wakeup.pause(remaining)
 
     def _drain_unless_stopping(self) -> int:
         return 0 if self.stop.requested else self.drain()

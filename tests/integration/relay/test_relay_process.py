@@ -53,6 +53,38 @@ def test_an_idle_relay_publishes_a_commit_within_milliseconds_woken_by_notify(re
     assert statistics.median(latencies) < 0.1 and max(latencies) < 1.0
 
 
+def batches_published(relay) -> float:
+    for line in requests.get(relay.health_url, timeout=2).text.splitlines():
+        if line.startswith("outbox_relay_batch_size_count"):
+            return float(line.split()[-1])
+    return 0.0
+
+
+@pytest.mark.parametrize("interval_ms", [0, 250])
+def test_under_a_steady_stream_drains_start_at_most_every_min_drain_interval(
+    interval_ms, relay_env, relay_engine, relay_topic
+):
+    relay = start_relay(relay_env, RELAY_MIN_DRAIN_INTERVAL_MS=interval_ms)
+    try:
+        write_events(relay_engine, relay_topic, [0])  # the producer's bootstrap, before the stream
+        wait_for(lambda: pending_count(relay_engine) == 0, timeout=30, what="the first row published")
+        before, started = batches_published(relay), time.monotonic()
+        for key in range(1, 101):  # a steady stream: one commit about every 10 ms
+            with relay_engine.begin() as conn:
+                write_event(conn, relay_topic, key)
+            time.sleep(0.01)  # pacing the writer, not waiting for the relay
+        streamed = time.monotonic() - started
+        wait_for(lambda: pending_count(relay_engine) == 0, timeout=30, what="the stream published")
+        batches = batches_published(relay) - before
+    finally:
+        assert relay.stop() == 0
+    print(f"min drain interval {interval_ms} ms: 100 rows over {streamed:.2f} s in {batches:.0f} batches")
+    if interval_ms:
+        assert batches <= streamed / (interval_ms / 1000) + 2
+    else:
+        assert batches > 20, "without spacing, rows 10 ms apart go in small batches"
+
+
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_a_signal_mid_backlog_exits_0_within_10_s_and_every_row_marked_published_is_in_kafka(
     sig, relay_env, relay_engine, relay_topic, test_env
