@@ -1,9 +1,10 @@
 import json
+from datetime import datetime
 
 import pytest
 from pydantic import ValidationError
 
-from platform_worker.decode import decode
+from platform_worker.decode import decode, epoch_seconds
 from platform_worker.errors import PoisonRecord
 from tests.unit.worker.sample import VALID
 
@@ -42,3 +43,16 @@ def test_a_record_without_value_is_poison():
 
 def test_an_unparseable_processed_at_is_stored_without_a_latency():
     assert decode(json.dumps({**VALID, "processedAt": "yesterday"}).encode()).processed_at is None
+
+
+@pytest.mark.parametrize("moment", [
+    "2026-11-23T10:15:30.123Z", "2026-11-23T10:15:30.000Z", "1999-12-31T23:59:59.999Z", "2026-11-23T10:15:30Z",
+    "2026-11-23T12:15:30.123+02:00", "2026-11-23T10:15:30.123456+00:00",
+])
+def test_processed_at_in_the_relay_format_or_any_iso_spelling_gives_the_same_epoch_as_a_full_parse(moment):
+    assert epoch_seconds(moment) == pytest.approx(datetime.fromisoformat(moment).timestamp(), abs=1e-6)
+
+
+@pytest.mark.parametrize("moment", ["2026-13-23T10:15:30.123Z", "2026-11-23T10:15:30.12xZ", "yesterday", ""])
+def test_a_processed_at_that_is_no_time_gives_no_epoch(moment):
+    assert epoch_seconds(moment) is None
