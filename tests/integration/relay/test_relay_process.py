@@ -69,10 +69,10 @@ def test_under_a_steady_stream_drains_start_at_most_every_min_drain_interval(
         write_events(relay_engine, relay_topic, [0])  # the producer's bootstrap, before the stream
         wait_for(lambda: pending_count(relay_engine) == 0, timeout=30, what="the first row published")
         before, started = batches_published(relay), time.monotonic()
-        for key in range(1, 101):  # a steady stream: one commit about every 10 ms
+        for key in range(1, 101):  # a steady stream: one commit every 10 ms (pacing the writer)
+            time.sleep(max(0.0, started + key * 0.01 - time.monotonic()))
             with relay_engine.begin() as conn:
                 write_event(conn, relay_topic, key)
-            time.sleep(0.01)  # pacing the writer, not waiting for the relay
         streamed = time.monotonic() - started
         wait_for(lambda: pending_count(relay_engine) == 0, timeout=30, what="the stream published")
         batches = batches_published(relay) - before
