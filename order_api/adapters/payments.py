@@ -65,6 +65,11 @@ STATEMENTS = {
 }
 _EXECUTE = {name: f"EXECUTE {name}({', '.join(['%s'] * (types.count(',') + 1))})"
             for name, (types, _) in STATEMENTS.items()}
+# One round trip; DEALLOCATE ALL first, so an earlier attempt that failed half-way cannot leave a
+# name behind that would make every later PREPARE on this connection fail.
+_PREPARE_ALL = "DEALLOCATE ALL; " + " ".join(
+    f"PREPARE {name}({types}) AS {statement};" for name, (types, statement) in STATEMENTS.items()
+)
 _PREPARED = "order_api.payment_statements"
 
 
@@ -73,8 +78,7 @@ def _connection(session: Session) -> Connection:
     connection = session.connection()
     info = connection.connection.info  # per database connection; cleared when it reconnects
     if not info.get(_PREPARED):
-        for name, (types, statement) in STATEMENTS.items():
-            driver_execute(connection, f"PREPARE {name}({types}) AS {statement}")
+        driver_execute(connection, _PREPARE_ALL)  # prepared statements outlive a rollback
         info[_PREPARED] = True
     return connection
 

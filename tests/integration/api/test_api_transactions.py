@@ -4,6 +4,7 @@ import threading
 import pytest
 from sqlalchemy import text
 
+from order_api.adapters import payments
 from order_api.adapters.database import engine_for, in_transaction, session_factory
 from order_api.config import Settings
 from order_api.entrypoints.app import create_app
@@ -118,4 +119,21 @@ def test_a_payment_on_a_connection_the_database_dropped_is_a_503_that_changes_no
     assert response.status_code == 503 and response.get_json()["error"]["code"] == "SERVICE_UNAVAILABLE"
     assert snapshot() == before
     assert api.pay(order_id, user_id).status_code == 200
+    assert api.balance(user_id) == 40_000
+
+
+def test_a_connection_whose_statements_were_prepared_only_half_way_still_pays(app, client, engine):
+    api = Api(client)
+    user_id, option_id = api.user(balance=50_000), api.option(price=10_000)
+    order_id = api.order(user_id, option_id)["orderId"]
+    pool = app.extensions["order_api"].engine.pool
+    idle = [pool.connect() for _ in range(pool.checkedin())]  # every pooled connection, all idle now
+    for connection in idle:  # as if preparing had failed after the first statement
+        connection.info.pop(payments._PREPARED, None)
+        cursor = connection.dbapi_connection.cursor()
+        cursor.execute("DEALLOCATE ALL; PREPARE payment_lock_order(bigint) AS SELECT 1")
+        connection.dbapi_connection.commit()
+        connection.close()
+    response = api.pay(order_id, user_id)
+    assert response.status_code == 200, response.get_data(as_text=True)
     assert api.balance(user_id) == 40_000
