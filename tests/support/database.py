@@ -46,3 +46,9 @@ def restart_identities(database_url: str, start: int) -> None:
         for table, column in columns:
             conn.execute(text(f'ALTER TABLE "{table}" ALTER COLUMN "{column}" RESTART WITH {start}'))
     engine.dispose()
+
+
+def scalar(engine, sql: str, **params):
+    """The single value of one read-only query (tests compare it with what they expect)."""
+    with engine.connect() as conn:
+        return conn.execute(text(sql), params).scalar()

@@ -3,20 +3,15 @@ no double payment, and no deadlock or serialization error ever reaches a client.
 import random
 
 import pytest
-from sqlalchemy import text
 
 from tests.integration.api.builders import Api
 from tests.integration.api.concurrent import at_once, report, tally
+from tests.support.database import scalar
 
 
 @pytest.fixture()
 def api(http, api_url) -> Api:
     return Api(http, api_url)
-
-
-def scalar(engine, sql: str, **params):
-    with engine.connect() as conn:
-        return conn.execute(text(sql), params).scalar()
 
 
 def test_fifty_concurrent_orders_for_ten_in_stock_sell_exactly_ten(api, engine):

@@ -9,6 +9,7 @@ from order_api.adapters.database import engine_for, in_transaction, session_fact
 from order_api.config import Settings
 from order_api.entrypoints.app import create_app
 from tests.integration.api.builders import Api
+from tests.support.database import scalar
 from tests.support.waiting import wait_for
 
 
@@ -64,9 +65,16 @@ def test_a_payment_while_the_database_cannot_be_reached_is_a_clean_503(unreachab
     assert response.get_json() == {"error": {"code": "SERVICE_UNAVAILABLE", "message": "database unavailable"}}
 
 
-def count(engine, sql: str, **params) -> int:
-    with engine.connect() as conn:
-        return conn.execute(text(sql), params).scalar()
+def unpaid_order(api: Api) -> tuple[int, int, int]:
+    """(userId, optionId, orderId): one option of 10,000 ordered by a user holding 50,000."""
+    user_id, option_id = api.user(balance=50_000), api.option(price=10_000)
+    return user_id, option_id, api.order(user_id, option_id)["orderId"]
+
+
+def idle_pooled_connections(app) -> list:
+    """Every connection of the app's pool, checked out (all idle now: the test client is single-threaded)."""
+    pool = app.extensions["order_api"].engine.pool
+    return [pool.connect() for _ in range(pool.checkedin())]
 
 
 def test_a_payment_chosen_as_deadlock_victim_is_retried_and_pays_once(client, engine):
@@ -76,16 +84,15 @@ def test_a_payment_chosen_as_deadlock_victim_is_retried_and_pays_once(client, en
     the transaction then asks for the order. The payment waited first, so PostgreSQL's deadlock
     check aborts the payment, and the transaction gets the order lock it waited for."""
     api = Api(client)
-    user_id, option_id = api.user(balance=50_000), api.option(price=10_000)
-    order_id = api.order(user_id, option_id)["orderId"]
+    user_id, option_id, order_id = unpaid_order(api)
     outcome: dict = {}
     with engine.connect() as blocker:
         blocker.begin()
         blocker.execute(text("SELECT 1 FROM product_options WHERE id = :id FOR UPDATE"), {"id": option_id})
         payment = threading.Thread(target=lambda: outcome.update(response=api.pay(order_id, user_id)))
         payment.start()
-        wait_for(lambda: count(engine, "SELECT count(*) FROM pg_stat_activity"
-                                       " WHERE datname = current_database() AND wait_event_type = 'Lock'") == 1,
+        wait_for(lambda: scalar(engine, "SELECT count(*) FROM pg_stat_activity"
+                                        " WHERE datname = current_database() AND wait_event_type = 'Lock'") == 1,
                  timeout=10, what="the payment waits for the option")
         blocker.execute(text("SELECT 1 FROM orders WHERE id = :id FOR UPDATE"), {"id": order_id})  # the victim is not us
         blocker.rollback()
@@ -93,8 +100,8 @@ def test_a_payment_chosen_as_deadlock_victim_is_retried_and_pays_once(client, en
     response = outcome["response"]
     assert response.status_code == 200, response.get_data(as_text=True)
     assert api.balance(user_id) == 40_000
-    assert count(engine, "SELECT count(*) FROM balance_log WHERE ref_id = :id", id=order_id) == 1
-    assert count(engine, "SELECT count(*) FROM outbox WHERE aggregateid = :id", id=str(order_id)) == 1
+    assert scalar(engine, "SELECT count(*) FROM balance_log WHERE ref_id = :id", id=order_id) == 1
+    assert scalar(engine, "SELECT count(*) FROM outbox WHERE aggregateid = :id", id=str(order_id)) == 1
 
 
 def test_a_payment_on_a_connection_the_database_dropped_is_a_503_that_changes_nothing_and_the_next_pays(
@@ -103,16 +110,14 @@ def test_a_payment_on_a_connection_the_database_dropped_is_a_503_that_changes_no
     """No ping on checkout: a pooled connection PostgreSQL ended fails its request cleanly, and the
     pool is renewed so the next request pays."""
     api = Api(client)
-    user_id, option_id = api.user(balance=50_000), api.option(price=10_000)
-    order_id = api.order(user_id, option_id)["orderId"]
-    pool = app.extensions["order_api"].engine.pool
-    idle = [pool.connect() for _ in range(pool.checkedin())]  # every pooled connection, all idle now
+    user_id, _, order_id = unpaid_order(api)
+    idle = idle_pooled_connections(app)
     pids = [connection.dbapi_connection.get_backend_pid() for connection in idle]
     for connection in idle:
         connection.close()  # back to the pool
     with engine.connect() as conn:
         conn.execute(text("SELECT pg_terminate_backend(pid) FROM unnest(CAST(:pids AS int[])) AS pid"), {"pids": pids})
-    wait_for(lambda: count(engine, "SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(CAST(:pids AS int[]))",
+    wait_for(lambda: scalar(engine, "SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(CAST(:pids AS int[]))",
                            pids=pids) == 0, timeout=10, what="the pooled connections ended")
     before = snapshot()
     response = api.pay(order_id, user_id)
@@ -124,10 +129,8 @@ def test_a_payment_on_a_connection_the_database_dropped_is_a_503_that_changes_no
 
 def test_a_connection_whose_statements_were_prepared_only_half_way_still_pays(app, client, engine):
     api = Api(client)
-    user_id, option_id = api.user(balance=50_000), api.option(price=10_000)
-    order_id = api.order(user_id, option_id)["orderId"]
-    pool = app.extensions["order_api"].engine.pool
-    idle = [pool.connect() for _ in range(pool.checkedin())]  # every pooled connection, all idle now
+    user_id, _, order_id = unpaid_order(api)
+    idle = idle_pooled_connections(app)
     for connection in idle:  # as if preparing had failed after the first statement
         connection.info.pop(payments._PREPARED, None)
         cursor = connection.dbapi_connection.cursor()
