@@ -132,27 +132,29 @@ class RebalanceListener(ConsumerRebalanceListener):
         self._count("assigned", assigned)
 
     def on_partitions_revoked(self, revoked):
-        self._count("revoked", revoked)
+        if self._count("revoked", revoked) and self.commits is not None:
+            self.commits.hand_over(revoked)
+        self._drop_lag(revoked)
 
     def on_partitions_lost(self, lost):
-        self._count("lost", lost)
+        if self._count("lost", lost) and self.commits is not None:
+            self.commits.forget(lost)
+        self._drop_lag(lost)
 
-    def _count(self, event: str, partitions) -> None:
-        partitions = list(partitions)
+    def _count(self, event: str, partitions) -> bool:
+        """Count and log a move; False when it moved no partition."""
         if not partitions:
-            return
+            return False
         self.metrics.partition_changes.labels(event).inc(len(partitions))
         log.info(f"partitions {event}", partitions=sorted(f"{tp.topic}:{tp.partition}" for tp in partitions))
-        if event != "assigned":
-            if self.commits is not None and event == "revoked":
-                self.commits.hand_over(partitions)
-            elif self.commits is not None:
-                self.commits.forget(partitions)
-            for tp in partitions:
-                try:
-                    self.metrics.lag.remove(tp.topic, str(tp.partition))
-                except KeyError:
-                    pass
+        return True
+
+    def _drop_lag(self, partitions) -> None:
+        for tp in partitions:
+            try:
+                self.metrics.lag.remove(tp.topic, str(tp.partition))
+            except KeyError:
+                pass
 
 
 def install_signal_handlers(stopping: threading.Event) -> None:
