@@ -141,7 +141,6 @@ def run(rows: int = 100_000, rounds: int = 3, batch_size: int | None = None, par
         "rows": rows,
         "partitions": partitions,
         "batch_size": settings.batch_size,
-        "pipeline_depth": settings.pipeline_depth,
         "linger_ms": settings.linger_ms,
         "producer_batch_size": settings.producer_batch_size,
         "cpus": os.cpu_count(),

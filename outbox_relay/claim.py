@@ -1,9 +1,17 @@
 """Claiming pending outbox rows: in id order, in batches, never two rows of one key at once.
 
+A claim locks its rows and, in the same statement, sets their `published_at` inside the claiming
+transaction. Nobody else sees that mark until the transaction commits, and the runner commits
+only after the broker acknowledged the records (`mark.py` turns the mark back for the rows it did
+not); a crash rolls it back. So the mark costs nothing on the way from acknowledgement to commit,
+which is what lets one batch at a time be as fast as several in flight. `published_at` thus holds
+the moment the row was claimed for the publish the broker acknowledged (a few milliseconds, at
+most the delivery timeout, before the acknowledgement).
+
 Per-key order. A row is eligible only if no older row of the same `aggregateid` is still
 unpublished; eligible rows are locked with `FOR UPDATE SKIP LOCKED`, oldest first. So the
 next row of a key can be claimed only after the transaction that marked its predecessor
-published has committed, and a row is marked published only after the broker acknowledged it.
+published has committed, and that commit comes only after the broker acknowledged it.
 Hence every key's records reach Kafka in outbox id order (counting first deliveries).
 
 Why it holds with several relays: the rule is evaluated against committed rows in PostgreSQL,
@@ -27,25 +35,15 @@ A row whose attempt failed waits until `next_attempt_at`; the later rows of its 
 import json
 from typing import NamedTuple
 
-from sqlalchemy import Connection, Float, Text, bindparam, cast, exists, func, or_, select
+from sqlalchemy import Connection, Float, Text, bindparam, cast, exists, func, or_, select, update
 from sqlalchemy.dialects import postgresql
 
 from common.outbox import outbox
 
 _older = outbox.alias("older")
 
-_CLAIM = (
-    select(
-        outbox.c.id,
-        cast(outbox.c.event_id, Text),
-        outbox.c.aggregateid,
-        outbox.c.type,
-        outbox.c.topic,
-        cast(outbox.c.payload, Text),
-        cast(outbox.c.headers, Text),
-        cast(func.extract("epoch", outbox.c.created_at), Float),
-        outbox.c.attempts,
-    )
+_claimed = (
+    select(outbox.c.id)
     .where(
         outbox.c.id > bindparam("after_id"),
         outbox.c.published_at.is_(None),
@@ -59,7 +57,26 @@ _CLAIM = (
     .order_by(outbox.c.id)
     .limit(bindparam("batch_limit"))
     .with_for_update(skip_locked=True, of=outbox)
+    .cte("claimed")
 )
+_marked = (
+    update(outbox)
+    .where(outbox.c.id == _claimed.c.id)
+    .values(published_at=func.clock_timestamp())
+    .returning(
+        outbox.c.id,
+        cast(outbox.c.event_id, Text).label("event_id"),
+        outbox.c.aggregateid,
+        outbox.c.type,
+        outbox.c.topic,
+        cast(outbox.c.payload, Text).label("payload"),
+        cast(outbox.c.headers, Text).label("headers"),
+        cast(func.extract("epoch", outbox.c.created_at), Float).label("created_epoch"),
+        outbox.c.attempts,
+    )
+    .cte("marked")
+)
+_CLAIM = select(_marked).order_by(_marked.c.id)
 # Compiled once and run on the DBAPI cursor: a batch's rows become tuples in C, not Row objects.
 CLAIM_SQL = str(_CLAIM.compile(dialect=postgresql.psycopg2.dialect()))
 
@@ -81,7 +98,7 @@ class ClaimedRow(NamedTuple):
 
 def claim_batch(conn: Connection, limit: int, after_id: int = 0) -> list[ClaimedRow]:
     """Lock up to `limit` eligible rows with ids above `after_id` inside the caller's transaction
-    (begun), oldest first.
+    (begun), oldest first, and mark them published in it (visible only if the caller commits).
 
     `after_id` only says where to start looking: a relay with batches in flight passes the last id
     it claimed, so PostgreSQL does not walk over its own locked rows again. Correctness never rests

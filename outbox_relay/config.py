@@ -16,11 +16,10 @@ class Settings(BaseSettings):
     kafka_brokers: str = Field("127.0.0.1:9092", validation_alias="KAFKA_BROKERS")
     kafka_client_id: str = Field("ecommerce-app", validation_alias="KAFKA_CLIENT_ID")
 
-    batch_size: int = Field(700, gt=0)
-    # A crash re-sends at most pipeline_depth x batch_size rows (2,100). Depth > 1 lets the next
-    # batches be sent while earlier ones are marked: draining 100,000 rows on 2 cores took ~5 s at
-    # 3 x 700 against ~6 s at 2 x 1000 or 4 x 500 and ~9 s at 1 x 500 (same run, alternated).
-    pipeline_depth: int = Field(3, ge=1)
+    # One batch is in flight at a time, so a crash re-sends at most this many rows. Draining 100,000
+    # rows on 2 cores (bench.relay_drain): ~23k rows/s at 1,000, ~26-28k at 2,000 and 4,000, the raw
+    # producer ~30-33k in the same runs; two or three batches in flight were slower, not faster.
+    batch_size: int = Field(2000, gt=0)
     poll_interval_seconds: float = Field(1.0, gt=0)
     # Under a steady stream a drain starts at most this often, so each one carries the rows of the
     # whole interval instead of one or two (claim, send, mark and commit cost about the same for 1

@@ -13,7 +13,7 @@ from outbox_relay.config import Settings
 def build_engine(settings: Settings) -> Engine:
     return make_engine(
         settings.database_url,
-        pool_size=settings.pipeline_depth + 2,
+        pool_size=3,  # the batch in flight, the next one being claimed, housekeeping
         max_overflow=2,
         connect_args={"connect_timeout": 5, "options": "-c synchronous_commit=off"},
     )

@@ -1,25 +1,27 @@
-"""Recording the outcome of a publish inside the transaction that claimed the rows.
+"""Settling a publish inside the transaction that claimed the rows, before it commits.
 
-At-least-once: `published_at` is set only for rows whose record the broker acknowledged, and it
-becomes visible only when the claiming transaction commits. A failed row stays pending with
-`attempts` + 1, `last_error` and `next_attempt_at` = now + initial × 2^(attempts before), capped.
-Rows neither acked nor failed are left untouched: the commit just releases their locks.
+The claim already set `published_at` on every row of the batch (uncommitted, see `claim.py`), so
+rows the broker acknowledged need nothing more: the commit makes their mark visible. Rows that
+did not get an acknowledgement have the mark taken back here before the commit:
+- a failed row stays pending with `attempts` + 1, `last_error` and `next_attempt_at` = now +
+  initial × 2^(attempts before), capped;
+- a row left unanswered (shutdown grace over, delivery timeout) is just pending again, as before.
 """
 from sqlalchemy import BigInteger, Connection, bindparam, func, literal, update
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from common.outbox import outbox
 
-_MARK_PUBLISHED = (
+_UNMARK = (
     update(outbox)
     .where(outbox.c.id == func.any(bindparam("ids", type_=ARRAY(BigInteger))))
-    .values(published_at=func.clock_timestamp())
+    .values(published_at=None)
 )
 
 
-def mark_published(conn: Connection, ids: list[int]) -> None:
+def mark_unanswered(conn: Connection, ids: list[int]) -> None:
     if ids:
-        conn.execute(_MARK_PUBLISHED, {"ids": ids})
+        conn.execute(_UNMARK, {"ids": ids})
 
 
 def _retry_delay_seconds(initial: float, maximum: float):
@@ -33,6 +35,7 @@ def mark_failed(conn: Connection, failures: list[tuple[int, str]], initial: floa
         update(outbox)
         .where(outbox.c.id == bindparam("row_id"))
         .values(
+            published_at=None,
             attempts=outbox.c.attempts + 1,
             last_error=bindparam("error"),
             next_attempt_at=func.clock_timestamp()

@@ -1,9 +1,8 @@
 """The relay loop: claim a batch, publish it, mark it, and sleep until notified when caught up.
 
-- Up to RELAY_PIPELINE_DEPTH sent batches are in flight: a claim thread claims the next batch
-  and a mark thread marks the acknowledged ones while the main thread sends, each batch in its
-  own transaction. So a crash can leave at most RELAY_PIPELINE_DEPTH x RELAY_BATCH_SIZE rows
-  acknowledged but unmarked (sent again: duplicates).
+- One sent batch is in flight at a time: it is committed (its marks made visible) before the next
+  is sent, so a crash leaves at most RELAY_BATCH_SIZE rows acknowledged but unmarked (sent again:
+  duplicates). Meanwhile a claim thread claims the next batch, so the sender rarely waits.
 
 - Under a steady stream, drains start at most every RELAY_MIN_DRAIN_INTERVAL_MS, so each carries
   many rows; the first row after a quiet spell still goes at once.
@@ -13,7 +12,6 @@
   then finishes the current batch, waiting at most RELAY_SHUTDOWN_GRACE_SECONDS for the broker's
   answers before releasing the unanswered rows, closes the producer and returns.
 """
-import collections
 import concurrent.futures
 import signal
 import socket
@@ -30,7 +28,7 @@ from outbox_relay import metrics
 from outbox_relay.claim import ClaimedRow, claim_batch
 from outbox_relay.config import Settings
 from outbox_relay.errors import BrokerUnavailable, DatabaseUnavailable, RelayUnavailable
-from outbox_relay.mark import mark_failed, mark_published
+from outbox_relay.mark import mark_failed, mark_unanswered
 from outbox_relay.publish import Publisher, Sending, describe
 from outbox_relay.retention import delete_published
 from outbox_relay.wakeup import Wakeup
@@ -90,11 +88,8 @@ class Relay:
         self.wakeup = wakeup
         self.stop = stop
         self._unavailable_since: float | None = None
-        # Two database threads, each with its own transactions: one claims the next batch while the
-        # other waits for a sent batch's acks and marks it, so the sending thread rarely waits.
+        # Claims the next batch (its own transaction) while this thread sends and completes the current one.
         self._claims = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="relay-claim")
-        self._marks = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="relay-mark")
-        self._aborting = False
         self._next_stats = 0.0
         self._next_retention = 0.0
         self._retrying = Retrying(
@@ -111,7 +106,7 @@ class Relay:
         )
 
     def run(self) -> None:
-        log.info("relay.started", batch_size=self.settings.batch_size, pipeline_depth=self.settings.pipeline_depth)
+        log.info("relay.started", batch_size=self.settings.batch_size)
         self.wakeup.wait(0)  # LISTEN before the first drain: no commit after it can go unnoticed
         try:
             while not self.stop.requested:
@@ -130,7 +125,6 @@ class Relay:
 
     def close(self) -> None:
         self._claims.shutdown(wait=True)
-        self._marks.shutdown(wait=True)
         self.publisher.close(timeout=2.0)
         self.wakeup.close()
 
@@ -146,47 +140,36 @@ class Relay:
     def drain(self) -> int:
         """Publish batch after batch until a claim comes back short; returns how many rows were claimed.
 
-        A claim thread (`_claims`) claims batch n+1 while this thread sends batch n and a mark
-        thread (`_marks`) waits for earlier batches' acks, marks them and commits, in send order.
-        At most `pipeline_depth` sent batches are unmarked at any time (plus one claimed, not yet
-        sent, whose rows a crash merely unlocks). Claiming n+1 while n awaits its acks keeps
-        per-key order: n's rows are locked (skipped) and unpublished (the next rows of their keys
-        are not eligible) until n commits. A short batch is the drain's last: its records are
-        flushed at once instead of lingering, since no later record will join them.
+        Batch n is sent, its answers awaited and its transaction committed before batch n+1 is sent.
+        Meanwhile a claim thread (`_claims`) claims n+1, whose rows a crash merely unlocks, so the
+        claim's round trips and its marks (see `claim.py`) overlap n's sending. Claiming n+1 while n
+        awaits its acks keeps per-key order: n's rows are locked (skipped) and, for everyone else,
+        unpublished (the next rows of their keys are not eligible) until n commits. A short batch is
+        the drain's last: its records are flushed at once instead of lingering, since no later
+        record will join them.
         """
-        completions: collections.deque[concurrent.futures.Future] = collections.deque()
-        claimed, self._aborting = 0, False
-        next_claim = self._claims.submit(self._claim_unless_aborting, 0)
+        claimed = 0
+        next_claim = self._claims.submit(self._claim, 0)
         try:
-            try:
-                while next_claim is not None:
-                    batch, next_claim = next_claim.result(), None
-                    if batch is None:
-                        break
-                    claimed += len(batch.rows)
-                    full = len(batch.rows) == self.settings.batch_size
-                    if full and not self.stop.requested:
-                        next_claim = self._claims.submit(self._claim_unless_aborting, batch.rows[-1].id)
-                    self._send(batch, last=not full)
-                    completions.append(self._marks.submit(self._complete_unless_aborting, batch))
-                    while len(completions) >= self.settings.pipeline_depth:
-                        completions.popleft().result()
-                    self._housekeeping()
-                while completions:
-                    completions.popleft().result()
-            finally:
-                self._aborting = True
-                if next_claim is not None and next_claim.exception() is None and next_claim.result():
-                    next_claim.result().release()
-                concurrent.futures.wait(completions)
+            while next_claim is not None:
+                batch, next_claim = next_claim.result(), None
+                if batch is None:
+                    break
+                claimed += len(batch.rows)
+                full = len(batch.rows) == self.settings.batch_size
+                if full and not self.stop.requested:
+                    next_claim = self._claims.submit(self._claim, batch.rows[-1].id)
+                self._send(batch, last=not full)
+                self._complete(batch)
+                self._housekeeping()
         except (OperationalError, InterfaceError) as error:
             raise DatabaseUnavailable(str(error.orig or error).strip()) from error
+        finally:
+            if next_claim is not None and next_claim.exception() is None and next_claim.result():
+                next_claim.result().release()
         if claimed == 0:
             self._recovered()
         return claimed
-
-    def _claim_unless_aborting(self, after_id: int) -> "InFlight | None":
-        return None if self._aborting else self._claim(after_id)
 
     def _send(self, batch: "InFlight", last: bool = True) -> None:
         try:
@@ -194,16 +177,6 @@ class Relay:
             batch.started = time.perf_counter()
         except BaseException:
             batch.release()
-            raise
-
-    def _complete_unless_aborting(self, batch: "InFlight") -> None:
-        if self._aborting:
-            batch.release()
-            return
-        try:
-            self._complete(batch)
-        except BaseException:
-            self._aborting = True
             raise
 
     def publish_batch(self) -> int:
@@ -234,11 +207,13 @@ class Relay:
         return InFlight(conn, rows)
 
     def _complete(self, batch: "InFlight") -> None:
-        """Wait for the batch's answers, mark them and commit; raise if the broker seems down."""
+        """Wait for the batch's answers, take the claim's mark back where there is no ack, and commit;
+        raise if the broker seems down."""
         try:
             result = self.publisher.complete(batch.sending, abandon=self.stop.grace_over)
             duration = time.perf_counter() - batch.started
-            mark_published(batch.conn, [row.id for row in result.acked])
+            # acked rows were marked by their claim: committing makes it visible
+            mark_unanswered(batch.conn, [row.id for row in result.released])
             mark_failed(
                 batch.conn,
                 [(row.id, describe(error)) for row, error in result.failed],

@@ -8,6 +8,7 @@ from sqlalchemy import func, update
 
 from common.outbox import outbox
 from outbox_relay.claim import CLAIM_SQL, claim_batch
+from outbox_relay.mark import mark_unanswered
 from tests.integration.relay.in_process import close, make_relay
 from tests.integration.relay.outbox_rows import payload, rows, write_backlog, write_event, write_events
 from tests.support.kafka import consume as read_topic
@@ -53,6 +54,27 @@ def test_claims_only_the_oldest_pending_row_of_each_key_and_skips_rows_locked_by
             claimed_by_two = [row.id - first_id for row in claim_batch(two, 10)]
     assert claimed_by_one == [0, 2]
     assert claimed_by_two == [3]
+
+
+def test_a_claims_mark_is_seen_by_nobody_before_its_commit_and_is_gone_if_the_relay_dies(relay_engine, relay_topic):
+    write_events(relay_engine, relay_topic, [1, 2])
+    with relay_engine.connect() as claiming, claiming.begin():
+        claimed = claim_batch(claiming, 10)
+        assert len(claimed) == 2
+        assert [row.published_at for row in rows(relay_engine)] == [None, None], "seen before the commit"
+        claiming.rollback()  # what PostgreSQL does for a relay that died holding the batch
+    assert [(row.published_at, row.attempts) for row in rows(relay_engine)] == [(None, 0), (None, 0)]
+
+
+def test_rows_left_unanswered_are_pending_again_after_the_commit(relay_engine, relay_topic):
+    write_events(relay_engine, relay_topic, [1, 2, 3])
+    with relay_engine.connect() as claiming, claiming.begin():
+        claimed = claim_batch(claiming, 10)
+        mark_unanswered(claiming, [claimed[0].id, claimed[2].id])
+    first, second, third = rows(relay_engine)
+    assert (first.published_at, first.attempts, first.last_error) == (None, 0, None)
+    assert second.published_at is not None
+    assert (third.published_at, third.attempts, third.last_error) == (None, 0, None)
 
 
 def test_a_lower_id_committed_after_higher_ids_were_published_is_still_published(relay, relay_engine, relay_topic, test_env):
