@@ -4,6 +4,7 @@ Processes of the run are killed by their own pid (Pipeline.kill). Infrastructure
 started only through `stack/native.sh stop|start <name>`, which honours STACK_DIR and the STACK_*
 ports of the environment, so the same code drives the default stack, CI's or a private one.
 """
+import itertools
 import random
 import subprocess
 import threading
@@ -87,10 +88,12 @@ def restart(component: str) -> Fault:
 def random_kills(period_s: tuple[float, float], down_s: tuple[float, float], seed: int = 7) -> Fault:
     def inject(ctx: FaultContext, duration_s: float) -> None:
         rng = random.Random(seed)
-        victims = ctx.pipeline.named("relay-") + ctx.pipeline.named("worker-")
+        # relays and workers take turns, so both kinds are killed however the dice fall; which
+        # instance, when, and for how long stay random
+        kinds = itertools.cycle([ctx.pipeline.named("relay-"), ctx.pipeline.named("worker-")])
         until = time.monotonic() + duration_s
         while time.monotonic() < until and ctx.wait(rng.uniform(*period_s)):
-            name = rng.choice(victims)
+            name = rng.choice(next(kinds))
             ctx.pipeline.kill(name)
             ctx.note(f"SIGKILL {name}")
             ctx.wait(rng.uniform(*down_s))

@@ -30,7 +30,7 @@ ALL = [
     Scenario("redis_outage", "Redis stopped for 30 s (stack/native.sh stop redis), then started", faults.outage("redis"), 30.0),
     Scenario("postgres_restart", "PostgreSQL stopped (fast shutdown) and started again; no service restarted",
              faults.restart("postgres")),
-    Scenario("random_kills", "2 relays + 2 workers; every 3-8 s one of them is SIGKILLed and restarted 1-4 s later",
+    Scenario("random_kills", "2 relays + 2 workers; every 3-8 s one of them (relays and workers in turn, the instance at random) is SIGKILLed and restarted 1-4 s later",
              faults.random_kills((3.0, 8.0), (1.0, 4.0)), 40.0, relays=2, workers=2),
     Scenario("kafka_slow", "services reach Kafka through a proxy that adds 100 ms each way for 60 s",
              faults.slow_kafka(100.0), 60.0, via_proxy=True),
