@@ -11,7 +11,11 @@ COMPONENTS := postgres kafka redis order-api outbox-relay platform-worker
 
 up:
 	@if docker info >/dev/null 2>&1; then \
-		docker compose up -d --wait; \
+		docker compose up -d --wait && \
+		echo "  order API      http://127.0.0.1:$${API_PORT:-8000}   (docs: /openapi.json)" && \
+		echo "  relay metrics  http://127.0.0.1:$${RELAY_METRICS_PORT:-9101}/metrics   worker metrics http://127.0.0.1:$${WORKER_METRICS_PORT:-9102}/metrics" && \
+		echo "  Kafka UI       http://127.0.0.1:$${KAFKA_UI_PORT:-8080}   Kafka 127.0.0.1:$${STACK_KAFKA_PORT:-9092}" && \
+		echo "  logs           docker compose logs -f <service>   status / stop: docker compose ps · make down"; \
 	else \
 		$(NATIVE) up; \
 	fi
