@@ -9,7 +9,7 @@ from common.log import configure_logging
 from order_api.adapters.database import engine_for, session_factory
 from order_api.config import Settings, get_settings
 from order_api.entrypoints.body_limit import BodyLimit
-from order_api.entrypoints import coupons, errors, health, observability, orders, products, users
+from order_api.entrypoints import coupons, errors, health, observability, orders, path_ids, products, users
 from order_api.entrypoints.context import EXTENSION, Resources
 from order_api.entrypoints.schemas import ErrorResponse
 
@@ -41,6 +41,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     engine = engine_for(settings)
     app.extensions[EXTENSION] = Resources(settings, engine, session_factory(engine))
     api = OrderApi(app)
+    path_ids.install(app, api)
     for module in (users, products, coupons, orders, health):
         api.register_blueprint(module.blp)
     observability.install(app)

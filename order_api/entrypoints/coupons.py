@@ -24,7 +24,7 @@ def create_coupon(body):
     )
 
 
-@blp.route(f"/<{s.ID_PATH}:couponId>/issue", methods=["POST"])
+@blp.route("/<id(coupon):couponId>/issue", methods=["POST"])
 @blp.arguments(s.IssueCouponRequest())
 @blp.response(201, s.UserCouponResponse())
 @blp.alt_response(404, schema=s.ErrorResponse, description="COUPON_NOT_FOUND, USER_NOT_FOUND")

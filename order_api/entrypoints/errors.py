@@ -1,7 +1,8 @@
 """The one place where errors become HTTP: `{"error": {"code", "message"}}`, never a stack trace.
 
 Domain errors carry their status and code; HTTP errors raised by Flask or webargs (404, 405,
-413, malformed JSON, validation) are translated; anything else is a logged 500 or, when the
+413, malformed JSON, validation) are translated, an impossible id in the path to its resource's
+404 and an unknown URL to a generic 404 NOT_FOUND; anything else is a logged 500 or, when the
 database cannot be reached, a 503.
 """
 import structlog
@@ -11,6 +12,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from order_api.domain import errors
+from order_api.entrypoints.path_ids import NoSuchId
 
 log = structlog.get_logger()
 
@@ -43,6 +45,8 @@ def flatten(messages, prefix: str = "") -> list[str]:
 
 
 def from_http(exception: HTTPException) -> errors.ApiError:
+    if isinstance(exception, NoSuchId):
+        return exception.error
     kind = HTTP_CODES.get(exception.code)
     if kind is None:
         error = errors.ApiError(exception.description)

@@ -34,7 +34,7 @@ def place_order(body):
     )
 
 
-@blp.route(f"/<{s.ID_PATH}:orderId>", methods=["GET"])
+@blp.route("/<id(order):orderId>", methods=["GET"])
 @blp.response(200, s.OrderResponse())
 @blp.alt_response(404, schema=s.ErrorResponse, description="ORDER_NOT_FOUND")
 def show_order(orderId: int):
@@ -42,7 +42,7 @@ def show_order(orderId: int):
     return transaction(lambda session: orders.show_order(session, orderId, now))
 
 
-@blp.route(f"/<{s.ID_PATH}:orderId>/payment", methods=["POST"])
+@blp.route("/<id(order):orderId>/payment", methods=["POST"])
 @blp.arguments(s.IdempotencyHeaders(), location="headers")
 @blp.arguments(s.PaymentRequest())
 @blp.response(200, s.PaymentResponse())

@@ -19,7 +19,7 @@ def create_product(body):
     return transaction(lambda session: products.create_product(session, **body))
 
 
-@blp.route(f"/<{s.ID_PATH}:productId>", methods=["GET"])
+@blp.route("/<id(product):productId>", methods=["GET"])
 @blp.response(200, s.ProductResponse())
 @blp.alt_response(404, schema=s.ErrorResponse, description="PRODUCT_NOT_FOUND")
 def get_product(productId: int):

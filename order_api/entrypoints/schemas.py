@@ -12,7 +12,6 @@ from order_api.domain.rules import MAX_BIGINT
 
 MAX_INT32 = 2**31 - 1
 MAX_LINES = 100
-ID_PATH = f"int(min=1, max={MAX_BIGINT})"
 
 
 class Base(ma.Schema):

@@ -19,14 +19,14 @@ def create_user(_body):
     return transaction(users.create_user)
 
 
-@blp.route(f"/<{s.ID_PATH}:userId>/balance", methods=["GET"])
+@blp.route("/<id(user):userId>/balance", methods=["GET"])
 @blp.response(200, s.BalanceResponse())
 @blp.alt_response(404, schema=s.ErrorResponse, description="USER_NOT_FOUND")
 def get_balance(userId: int):
     return transaction(lambda session: users.get_balance(session, userId))
 
 
-@blp.route(f"/<{s.ID_PATH}:userId>/balance/charge", methods=["POST"])
+@blp.route("/<id(user):userId>/balance/charge", methods=["POST"])
 @blp.arguments(s.ChargeRequest())
 @blp.response(200, s.BalanceResponse())
 @blp.alt_response(404, schema=s.ErrorResponse, description="USER_NOT_FOUND")

@@ -1,5 +1,6 @@
 """Bad input never gives a 500: every case below is a 400 VALIDATION_ERROR (or 404/405/413) with the
-error envelope, and changes nothing."""
+error envelope, and changes nothing. An id in the path that no row can have is the resource's own
+404 (USER_NOT_FOUND, ...), as an unknown id is; only an unknown URL is a generic 404 NOT_FOUND."""
 import pytest
 
 from tests.integration.api.builders import ADMIN, Api
@@ -130,10 +131,40 @@ def test_unknown_fields_are_ignored(api):
     assert response.status_code == 200 and response.get_json()["balance"] == 15
 
 
-@pytest.mark.parametrize("path", ["/api/users/0/balance", "/api/users/-1/balance", "/api/users/abc/balance",
-                                  f"/api/users/{BIG}/balance", "/api/orders/99999999999999999999999999", "/nowhere"])
-def test_unknown_or_impossible_ids_in_the_path_are_not_found(path, client):
+IMPOSSIBLE_IDS = ["0", "-1", "abc", "1.5", "1e3", "%20", str(2**63), str(BIG), "9" * 5000]
+ID_ROUTES = {
+    "balance": ("GET", "/api/users/{}/balance", "USER_NOT_FOUND"),
+    "charge": ("POST", "/api/users/{}/balance/charge", "USER_NOT_FOUND"),
+    "product": ("GET", "/api/products/{}", "PRODUCT_NOT_FOUND"),
+    "coupon issue": ("POST", "/api/coupons/{}/issue", "COUPON_NOT_FOUND"),
+    "order": ("GET", "/api/orders/{}", "ORDER_NOT_FOUND"),
+    "payment": ("POST", "/api/orders/{}/payment", "ORDER_NOT_FOUND"),
+}
+
+
+@pytest.mark.parametrize("route", ID_ROUTES.values(), ids=ID_ROUTES.keys())
+@pytest.mark.parametrize("impossible_id", IMPOSSIBLE_IDS)
+def test_an_id_no_row_can_have_is_its_resources_not_found_and_changes_nothing(route, impossible_id, api, snapshot):
+    method, path, code = route
+    body = {"userId": api.user(), "amount": 5}
+    before = snapshot()
+    response = api.client.open(path.format(impossible_id), method=method, json=body, headers={"Idempotency-Key": "k-impossible-id"})
+    assert_error(response, 404, code)
+    assert snapshot() == before
+
+
+def test_an_id_with_leading_zeros_is_the_same_id(api):
+    user_id = api.user(balance=7)
+    assert api.get(f"/api/users/000{user_id}/balance").get_json() == {"userId": user_id, "balance": 7}
+
+
+@pytest.mark.parametrize("path", ["/nowhere", "/api/users/1/nowhere", "/api/orders/1/payment/extra"])
+def test_an_unknown_url_is_a_generic_not_found(path, client):
     assert_error(client.get(path), 404, "NOT_FOUND")
+
+
+def test_a_wrong_method_on_an_impossible_id_is_still_method_not_allowed(client):
+    assert_error(client.delete("/api/orders/abc"), 405, "METHOD_NOT_ALLOWED")
 
 
 def test_a_wrong_method_is_method_not_allowed(client):
