@@ -1,4 +1,5 @@
 """Every error code of DESIGN.md, each shown to change nothing in any table."""
+import uuid
 from dataclasses import dataclass
 from typing import Callable
 
@@ -110,9 +111,36 @@ def one_option_missing(api, engine):
     return lambda: api.post("/api/orders", {"userId": user_id, "items": items})
 
 
+def bad_payment(body: Callable[[int], object] | None = None, data: str | None = None, key: str | None = None, chunked: bool = False):
+    """A payment of a payable order with a wrong body (JSON built from the user id, or raw `data`,
+    sent as chunked with no Content-Length if asked) and always an Idempotency-Key, to show that no
+    key row is left behind either."""
+
+    def arrange(api, engine):
+        user_id, order_id = payable(api)
+        path, headers = f"/api/orders/{order_id}/payment", {"Idempotency-Key": key or f"bad-{uuid.uuid4().hex}"}
+        if data is None:
+            return lambda: api.post(path, body(user_id), headers)
+        if chunked:
+            headers, environ = {**headers, "Transfer-Encoding": "chunked"}, {"CONTENT_LENGTH": ""}
+        else:
+            environ = {}
+        return lambda: api.client.post(path, data=data, content_type="application/json", headers=headers, environ_overrides=environ)
+
+    return arrange
+
+
+OVERSIZED = '{"userId": 1' + " " * 70000 + "}"
+
 CASES = {
     "validation: negative amount": Case(400, "VALIDATION_ERROR", lambda api, e: (lambda u=api.user(): api.post(f"/api/users/{u}/balance/charge", {"amount": -5}))),
     "validation: malformed JSON": Case(400, "VALIDATION_ERROR", lambda api, e: lambda: api.client.post("/api/orders", data="{", content_type="application/json")),
+    "validation: payment, malformed JSON": Case(400, "VALIDATION_ERROR", bad_payment(data='{"userId": ')),
+    "validation: payment, JSON not an object": Case(400, "VALIDATION_ERROR", bad_payment(data="[1]")),
+    "validation: payment, no userId": Case(400, "VALIDATION_ERROR", bad_payment(lambda u: {})),
+    "validation: payment, userId as a string": Case(400, "VALIDATION_ERROR", bad_payment(lambda u: {"userId": str(u)})),
+    "validation: payment, couponId as a float": Case(400, "VALIDATION_ERROR", bad_payment(lambda u: {"userId": u, "couponId": 1.5})),
+    "validation: payment, over-long Idempotency-Key": Case(400, "VALIDATION_ERROR", bad_payment(lambda u: {"userId": u}, key="k" * 256)),
     "unauthorized: no token": Case(401, "UNAUTHORIZED", lambda api, e: lambda: api.post("/api/products", {"name": "x", "price": 1, "category": "c", "options": [{"color": "r", "size": "M", "stock": 1}]})),
     "unauthorized: wrong token": Case(401, "UNAUTHORIZED", lambda api, e: lambda: api.post("/api/coupons", {"name": "x", "discountRate": 5, "totalQuantity": 1, "expiresAt": "2099-01-01T00:00:00Z"}, {"Authorization": "Bearer nope"})),
     "forbidden: another user's order": Case(403, "FORBIDDEN", someone_elses_order),
@@ -139,6 +167,8 @@ CASES = {
     "coupon already issued": Case(409, "COUPON_ALREADY_ISSUED", coupon_issued_twice),
     "idempotency key reused": Case(409, "IDEMPOTENCY_KEY_REUSED", idempotency_key_reused),
     "payload too large": Case(413, "PAYLOAD_TOO_LARGE", lambda api, e: lambda: api.client.post("/api/orders", data="{" + " " * 70000 + "}", content_type="application/json")),
+    "payload too large: payment": Case(413, "PAYLOAD_TOO_LARGE", bad_payment(data=OVERSIZED)),
+    "payload too large: payment, chunked": Case(413, "PAYLOAD_TOO_LARGE", bad_payment(data=OVERSIZED, chunked=True)),
 }
 
 
