@@ -39,8 +39,9 @@ PAYMENTS = Counter("api_payments_total", "Payment attempts by result (PAID, REPL
 log = structlog.get_logger()
 
 
-def request_id() -> str:
-    offered = request.headers.get(REQUEST_ID_HEADER, "")
+def request_id(offered: str | None = None) -> str:
+    """The client's id if it is sane, else a new one; `offered` defaults to the current request's header."""
+    offered = request.headers.get(REQUEST_ID_HEADER, "") if offered is None else offered
     return offered if SANE_REQUEST_ID.match(offered) else uuid.uuid4().hex
 
 

@@ -94,6 +94,18 @@ def test_gunicorn_answers_a_chunked_body_over_the_limit_with_413(api_url):
     assert response.status_code == 413 and response.json()["error"]["code"] == "PAYLOAD_TOO_LARGE"
 
 
+def test_the_413_for_a_chunked_body_carries_the_request_id(api_url):
+    def oversized():
+        yield b"{" + b" " * 70 * 1024 + b"}"
+
+    headers = {"Content-Type": "application/json"}
+    echoed = requests.post(f"{api_url}/api/users", data=oversized(), headers={**headers, "X-Request-ID": "trace-413"})
+    fresh = requests.post(f"{api_url}/api/users", data=oversized(), headers={**headers, "X-Request-ID": "x" * 500})
+    assert echoed.status_code == fresh.status_code == 413
+    assert echoed.headers["X-Request-ID"] == "trace-413"
+    assert re.fullmatch(r"[0-9a-f]{32}", fresh.headers["X-Request-ID"])
+
+
 def test_gunicorn_accepts_a_small_chunked_body(api_url):
     response = requests.post(f"{api_url}/api/users", data=iter([b"{", b"}"]), headers={"Content-Type": "application/json"})
     assert response.status_code == 201
