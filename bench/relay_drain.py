@@ -111,7 +111,7 @@ def relay_seconds(settings: Settings, profile: str | None) -> float:
 def one_round(settings: Settings, raw_topic: str, relay_topic: str, rows: int, profile: str | None) -> dict:
     engine = create_engine(settings.database_url)
     with engine.begin() as conn:
-        conn.execute(text("TRUNCATE outbox"))
+        conn.execute(text("TRUNCATE outbox, outbox_retry"))
     engine.dispose()
     insert_seconds = write_backlog(settings.database_url, relay_topic, rows)
     raw = raw_producer_seconds(settings, raw_topic, the_same_records(settings.database_url, rows))

@@ -11,6 +11,7 @@ from sqlalchemy import (
     BigInteger,
     Column,
     DateTime,
+    ForeignKey,
     Identity,
     Index,
     Integer,
@@ -43,13 +44,20 @@ outbox = Table(
     Column("published_at", DateTime(timezone=True), nullable=True),
     Column("attempts", Integer, nullable=False, server_default=text("0")),
     Column("last_error", Text, nullable=True),
-    # Not in DESIGN.md's contract: the relay's retry time after a failed attempt (0003_relay).
-    Column("next_attempt_at", DateTime(timezone=True), nullable=True),
     Index("ix_outbox_pending", "id", postgresql_where=text("published_at IS NULL")),
     Index("ix_outbox_aggregateid", "aggregateid"),
     Index("ix_outbox_pending_key", "aggregateid", "id", postgresql_where=text("published_at IS NULL")),
     Index("ix_outbox_published_at", "published_at", postgresql_where=text("published_at IS NOT NULL")),
     UniqueConstraint("event_id", name="uq_outbox_event_id"),
+)
+
+# The relay's own bookkeeping, beside the contract's table (0004_outbox_retry): after a failed
+# publish, the row is not claimed again before `next_attempt_at`.
+outbox_retry = Table(
+    "outbox_retry",
+    metadata,
+    Column("outbox_id", BigInteger, ForeignKey("outbox.id", ondelete="CASCADE"), primary_key=True),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False),
 )
 
 # Plain driver SQL (a payment writes one event per request, and compiling the Core insert cost more

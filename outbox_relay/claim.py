@@ -29,16 +29,16 @@ Assumption: writes to one key are serialised by their writer (a payment locks it
 so the lower id of a key commits first. A transaction that commits a lower id of another key
 after higher ids were published is still claimed: nothing here tracks a high-water mark.
 
-A row whose attempt failed waits until `next_attempt_at`; the later rows of its key wait with it
+A row whose attempt failed waits until its `outbox_retry.next_attempt_at`; the later rows of its key wait with it
 (their order must hold), while rows of every other key keep flowing.
 """
 import json
 from typing import NamedTuple
 
-from sqlalchemy import Connection, Float, Text, bindparam, cast, exists, func, or_, select, update
+from sqlalchemy import Connection, Float, Text, bindparam, cast, exists, func, select, update
 from sqlalchemy.dialects import postgresql
 
-from common.outbox import outbox
+from common.outbox import outbox, outbox_retry
 
 _older = outbox.alias("older")
 
@@ -47,7 +47,7 @@ _claimed = (
     .where(
         outbox.c.id > bindparam("after_id"),
         outbox.c.published_at.is_(None),
-        or_(outbox.c.next_attempt_at.is_(None), outbox.c.next_attempt_at <= func.now()),
+        ~exists().where(outbox_retry.c.outbox_id == outbox.c.id, outbox_retry.c.next_attempt_at > func.now()),
         ~exists().where(
             _older.c.aggregateid == outbox.c.aggregateid,
             _older.c.published_at.is_(None),

@@ -3,14 +3,14 @@
 The claim already set `published_at` on every row of the batch (uncommitted, see `claim.py`), so
 rows the broker acknowledged need nothing more: the commit makes their mark visible. Rows that
 did not get an acknowledgement have the mark taken back here before the commit:
-- a failed row stays pending with `attempts` + 1, `last_error` and `next_attempt_at` = now +
-  initial × 2^(attempts before), capped;
+- a failed row stays pending with `attempts` + 1 and `last_error`, and is not claimed again before
+  its `outbox_retry.next_attempt_at` = now + initial × 2^(attempts before), capped;
 - a row left unanswered (shutdown grace over, delivery timeout) is just pending again, as before.
 """
-from sqlalchemy import BigInteger, Connection, bindparam, func, literal, update
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import BigInteger, Connection, bindparam, func, literal, select, update
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 
-from common.outbox import outbox
+from common.outbox import outbox, outbox_retry
 
 _UNMARK = (
     update(outbox)
@@ -24,22 +24,24 @@ def mark_unanswered(conn: Connection, ids: list[int]) -> None:
         conn.execute(_UNMARK, {"ids": ids})
 
 
-def _retry_delay_seconds(initial: float, maximum: float):
-    return func.least(literal(maximum), literal(initial) * func.power(2, outbox.c.attempts))
-
-
 def mark_failed(conn: Connection, failures: list[tuple[int, str]], initial: float, maximum: float) -> None:
     if not failures:
         return
-    statement = (
+    ids = [row_id for row_id, _ in failures]
+    conn.execute(
         update(outbox)
         .where(outbox.c.id == bindparam("row_id"))
-        .values(
-            published_at=None,
-            attempts=outbox.c.attempts + 1,
-            last_error=bindparam("error"),
-            next_attempt_at=func.clock_timestamp()
-            + func.make_interval(0, 0, 0, 0, 0, 0, _retry_delay_seconds(initial, maximum)),
-        )
+        .values(published_at=None, attempts=outbox.c.attempts + 1, last_error=bindparam("error")),
+        [{"row_id": row_id, "error": error} for row_id, error in failures],
     )
-    conn.execute(statement, [{"row_id": row_id, "error": error} for row_id, error in failures])
+    # attempts is already the new count here: the wait is initial x 2^(attempts before), capped
+    delay = func.least(literal(maximum), literal(initial) * func.power(2, outbox.c.attempts - 1))
+    retry_at = (
+        select(outbox.c.id, func.clock_timestamp() + func.make_interval(0, 0, 0, 0, 0, 0, delay))
+        .where(outbox.c.id == func.any(bindparam("ids", type_=ARRAY(BigInteger))))
+    )
+    upsert = insert(outbox_retry).from_select(["outbox_id", "next_attempt_at"], retry_at)
+    conn.execute(
+        upsert.on_conflict_do_update(index_elements=["outbox_id"], set_={"next_attempt_at": upsert.excluded.next_attempt_at}),
+        {"ids": ids},
+    )

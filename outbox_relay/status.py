@@ -5,9 +5,10 @@ from sqlalchemy import Connection, text
 
 _PER_TOPIC = text(
     "SELECT topic, count(*), extract(epoch FROM now() - min(created_at)),"
-    " (array_agg(last_error ORDER BY next_attempt_at DESC NULLS LAST)"
+    " (array_agg(last_error ORDER BY r.next_attempt_at DESC NULLS LAST)"
     "   FILTER (WHERE last_error IS NOT NULL))[1]"
-    " FROM outbox WHERE published_at IS NULL GROUP BY topic ORDER BY topic"
+    " FROM outbox LEFT JOIN outbox_retry r ON r.outbox_id = outbox.id"
+    " WHERE published_at IS NULL GROUP BY topic ORDER BY topic"
 )
 
 

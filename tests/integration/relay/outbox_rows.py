@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 from sqlalchemy import Engine, func, insert, select
 
 from common.order_processed import AGGREGATE_TYPE, EVENT_TYPE, iso_millis
-from common.outbox import add_event, outbox
+from common.outbox import add_event, outbox, outbox_retry
 from tests.support.kafka import consume as read_topic
 from tests.support.kafka import header
 
@@ -42,6 +42,14 @@ def write_events(engine: Engine, topic: str, keys: list[int]) -> None:
 def rows(engine: Engine) -> list:
     with engine.connect() as conn:
         return conn.execute(select(outbox).order_by(outbox.c.id)).all()
+
+
+def retry_time(engine: Engine, outbox_id: int):
+    """When the relay may try the row again, or None if no publish of it failed."""
+    with engine.connect() as conn:
+        return conn.execute(
+            select(outbox_retry.c.next_attempt_at).where(outbox_retry.c.outbox_id == outbox_id)
+        ).scalar_one_or_none()
 
 
 def pending_count(engine: Engine) -> int:

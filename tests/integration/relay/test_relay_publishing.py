@@ -10,7 +10,7 @@ from common.outbox import outbox
 from outbox_relay.claim import CLAIM_SQL, claim_batch
 from outbox_relay.mark import mark_unanswered
 from tests.integration.relay.in_process import close, make_relay
-from tests.integration.relay.outbox_rows import payload, rows, write_backlog, write_event, write_events
+from tests.integration.relay.outbox_rows import payload, retry_time, rows, write_backlog, write_event, write_events
 from tests.support.kafka import consume as read_topic
 from tests.support.kafka import header
 from tests.support.waiting import wait_for
@@ -114,7 +114,7 @@ def test_a_refused_record_stays_pending_with_attempts_and_error_and_is_retried_w
     refused, other_key, later_of_refused_key, third_key = rows(relay_engine)
     assert refused.published_at is None and refused.attempts == 1
     assert "MessageSizeTooLarge" in refused.last_error
-    assert refused.next_attempt_at > datetime.now(timezone.utc)
+    assert retry_time(relay_engine, refused.id) > datetime.now(timezone.utc)
     assert other_key.published_at is not None and third_key.published_at is not None
     assert later_of_refused_key.published_at is None and later_of_refused_key.attempts == 0
     assert relay.publish_batch() == 0, "the refused row waits for its backoff and its key waits with it"
