@@ -2,8 +2,11 @@
 import json
 
 import pytest
+import redis
 
-from platform_worker.store import redis_key
+from platform_worker.decode import OrderRecord
+from platform_worker.errors import TransientError
+from platform_worker.store import OrderStore, connect, redis_key
 from tests.integration.worker.support import dead_lettered, event_headers, header, order_ids, order_value, stored
 from tests.support.waiting import wait_for
 
@@ -74,3 +77,41 @@ def test_poison_goes_to_the_dead_letter_topic_at_once_with_its_origin_and_the_wo
     assert header(record, "dlq.consumer.group") == worker_env["WORKER_GROUP_ID"]
     assert worker.metric("worker_retry_attempts_total") == 0
     assert worker.metric("worker_records_total", result="dead_lettered") == 1
+
+
+@pytest.fixture
+def store_allowed_only_keys_ending_in_1(test_env, redis_client):
+    """An OrderStore logged in as a Redis user that may SET only keys ending in 1: every other SET of
+    a batch is answered with an error (NOPERM) in the middle of the replies."""
+    user = f"test-store-{test_env.run_id}"
+    redis_client.execute_command("ACL", "SETUSER", user, "on", ">secret", "~data:order:processed:*1", "+set", "+select", "+ping")
+    url = redis.Redis.from_url(test_env.redis_url).connection_pool.connection_kwargs
+    client = redis.Redis(host=url.get("host", "127.0.0.1"), port=url.get("port", 6379), db=url.get("db", 0),
+                         username=user, password="secret", socket_timeout=5)
+    store = OrderStore(client, ttl_s=3600)
+    yield store
+    client.close()
+    redis_client.execute_command("ACL", "DELUSER", user)
+
+
+def test_a_batch_with_a_refused_set_fails_as_a_whole_and_the_next_batch_is_stored(
+    store_allowed_only_keys_ending_in_1, redis_client, test_env
+):
+    store = store_allowed_only_keys_ending_in_1
+    ids = [order_id for order_id in order_ids(test_env, 40) if order_id % 10 == 1][:3]
+    refused = ids[0] + 1  # ends in 2
+    batch = [OrderRecord(order_id, order_value(order_id), None) for order_id in [ids[0], refused, ids[1]]]
+
+    with pytest.raises(TransientError, match="NOPERM"):
+        store.store(batch)
+
+    store.store([OrderRecord(ids[2], order_value(ids[2]), None)])  # a fresh connection: no stale replies
+    assert redis_client.get(redis_key(ids[2])) == order_value(ids[2])
+    assert redis_client.get(redis_key(refused)) is None
+
+
+def test_a_batch_whose_replies_span_many_reads_is_stored_whole(redis_client, test_env):
+    store = OrderStore(connect(test_env.redis_url, 5.0), ttl_s=3600)
+    ids = order_ids(test_env, 10_000) + order_ids(test_env, 10_000) + order_ids(test_env, 10_000)
+    store.store([OrderRecord(order_id, order_value(order_id), None) for order_id in ids])  # 150 KB of replies
+    assert stored(redis_client, ids) == set(ids)
