@@ -105,8 +105,9 @@ def test_a_batch_with_a_refused_set_fails_as_a_whole_and_the_next_batch_is_store
     with pytest.raises(TransientError, match="NOPERM"):
         store.store(batch)
 
-    store.store([OrderRecord(ids[2], order_value(ids[2]), None)])  # a fresh connection: no stale replies
-    assert redis_client.get(redis_key(ids[2])) == order_value(ids[2])
+    value = order_value(ids[2])
+    store.store([OrderRecord(ids[2], value, None)])  # a fresh connection: no stale replies
+    assert redis_client.get(redis_key(ids[2])) == value
     assert redis_client.get(redis_key(refused)) is None
 
 
