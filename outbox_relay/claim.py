@@ -29,8 +29,8 @@ Assumption: writes to one key are serialised by their writer (a payment locks it
 so the lower id of a key commits first. A transaction that commits a lower id of another key
 after higher ids were published is still claimed: nothing here tracks a high-water mark.
 
-A row whose attempt failed waits until its `outbox_retry.next_attempt_at`; the later rows of its key wait with it
-(their order must hold), while rows of every other key keep flowing.
+A row whose attempt failed waits until its `outbox_retry.next_attempt_at`; the later rows of its
+key wait with it (their order must hold), while rows of every other key keep flowing.
 """
 import json
 from typing import NamedTuple

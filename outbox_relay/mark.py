@@ -27,15 +27,8 @@ def mark_unanswered(conn: Connection, ids: list[int]) -> None:
 def mark_failed(conn: Connection, failures: list[tuple[int, str]], initial: float, maximum: float) -> None:
     if not failures:
         return
-    ids = [row_id for row_id, _ in failures]
-    conn.execute(
-        update(outbox)
-        .where(outbox.c.id == bindparam("row_id"))
-        .values(published_at=None, attempts=outbox.c.attempts + 1, last_error=bindparam("error")),
-        [{"row_id": row_id, "error": error} for row_id, error in failures],
-    )
-    # attempts is already the new count here: the wait is initial x 2^(attempts before), capped
-    delay = func.least(literal(maximum), literal(initial) * func.power(2, outbox.c.attempts - 1))
+    # the retry time first, from the attempts before this one: initial x 2^(attempts before), capped
+    delay = func.least(literal(maximum), literal(initial) * func.power(2, outbox.c.attempts))
     retry_at = (
         select(outbox.c.id, func.clock_timestamp() + func.make_interval(0, 0, 0, 0, 0, 0, delay))
         .where(outbox.c.id == func.any(bindparam("ids", type_=ARRAY(BigInteger))))
@@ -43,5 +36,11 @@ def mark_failed(conn: Connection, failures: list[tuple[int, str]], initial: floa
     upsert = insert(outbox_retry).from_select(["outbox_id", "next_attempt_at"], retry_at)
     conn.execute(
         upsert.on_conflict_do_update(index_elements=["outbox_id"], set_={"next_attempt_at": upsert.excluded.next_attempt_at}),
-        {"ids": ids},
+        {"ids": [row_id for row_id, _ in failures]},
+    )
+    conn.execute(
+        update(outbox)
+        .where(outbox.c.id == bindparam("row_id"))
+        .values(published_at=None, attempts=outbox.c.attempts + 1, last_error=bindparam("error")),
+        [{"row_id": row_id, "error": error} for row_id, error in failures],
     )
