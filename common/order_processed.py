@@ -4,8 +4,8 @@ Value: UTF-8 JSON of `OrderProcessedMessage`; key: the orderId as a decimal stri
 """
 from datetime import datetime, timezone
 
+import msgspec
 from pydantic import BaseModel, ConfigDict, StrictInt, StrictStr
-from pydantic_core import SchemaValidator, core_schema
 
 EVENT_TYPE = "order.processed"
 AGGREGATE_TYPE = "order"
@@ -48,36 +48,49 @@ def parse(value: bytes) -> OrderProcessedMessage:
     return OrderProcessedMessage.model_validate_json(value.decode("utf-8"))
 
 
-def parse_bytes(value: bytes) -> dict:
-    """`parse` for hot loops: the same checks, straight from the bytes, the result as plain dicts.
+def parse_bytes(value: bytes):
+    """`parse` for hot loops: the same schema, checked by msgspec straight from the bytes, about 2.5 times
+    cheaper than pydantic. Returns a msgspec Struct with the model's fields (nested models as Structs).
 
-    Accepts exactly what `parse` accepts (the validator is derived from the model, not copied), at
-    about half the cost: no str copy, no model instances. Raises pydantic.ValidationError for anything
-    else, bytes that are not UTF-8 included (as invalid JSON); `parse` tells why a value was refused.
+    Raises msgspec.DecodeError for a value it refuses. Its verdict equals `parse`'s except for limits of
+    the two parsers, not of the schema (tests/unit/worker/test_worker_parse_bytes.py): a key given twice
+    (pydantic keeps the last, msgspec checks each) and nesting deeper than pydantic's limit of 255 inside
+    an ignored field. So a consumer treats a value as refused only when `parse` refuses it too.
     """
-    return _PLAIN_VALIDATOR.validate_json(value)
+    try:
+        return _decode_struct(value)
+    except RecursionError as error:  # nested beyond msgspec's own limit
+        raise msgspec.DecodeError("JSON is nested too deeply") from error
 
 
-def _as_plain_dicts(schema):
-    """A pydantic core schema with each model validated as a typed dict of the same fields and config."""
-    if isinstance(schema, list):
-        return [_as_plain_dicts(part) for part in schema]
-    if not isinstance(schema, dict):
-        return schema
-    if schema.get("type") == "model":
+def _as_struct(schema: dict):
+    """The msgspec type that checks what a pydantic core schema checks, for the kinds this message uses."""
+    kind = schema.get("type")
+    if kind in ("int", "str") and schema.keys() == {"type", "strict"} and schema["strict"]:
+        return {"int": int, "str": str}[kind]
+    if kind == "nullable" and schema.keys() == {"type", "schema"}:
+        return _as_struct(schema["schema"]) | None
+    if kind == "list" and schema.keys() == {"type", "items_schema"}:
+        return list[_as_struct(schema["items_schema"])]
+    if kind == "model" and not schema.get("post_init") and _ignores_extra(schema):
         inner = schema["schema"]
-        if inner.get("type") != "model-fields" or inner.get("computed_fields") or schema.get("post_init"):
-            raise TypeError(f"{schema.get('cls')} has more than plain fields; parse_bytes cannot mirror it")
-        fields = {}
-        for name, field in inner["fields"].items():
-            if set(field) - {"type", "schema", "metadata"}:
-                raise TypeError(f"field {name} of {schema.get('cls')} has settings parse_bytes cannot mirror")
-            fields[name] = core_schema.typed_dict_field(_as_plain_dicts(field["schema"]))
-        return core_schema.typed_dict_schema(fields, config=schema.get("config"))
-    return {key: _as_plain_dicts(part) for key, part in schema.items()}
+        if inner["type"] == "model-fields" and not inner.get("computed_fields"):
+            fields = [(name, _as_field(name, field)) for name, field in inner["fields"].items()]
+            return msgspec.defstruct(schema["cls"].__name__, fields, gc=False)
+    raise TypeError(f"parse_bytes cannot mirror the pydantic schema {schema!r:.200}")
 
 
-_PLAIN_VALIDATOR = SchemaValidator(_as_plain_dicts(OrderProcessedMessage.__pydantic_core_schema__))
+def _ignores_extra(model_schema: dict) -> bool:  # msgspec Structs ignore unknown fields too
+    return model_schema.get("config", {}).get("extra_fields_behavior", "ignore") == "ignore"
+
+
+def _as_field(name: str, field: dict):
+    if field.keys() - {"type", "schema", "metadata"}:
+        raise TypeError(f"field {name} has settings parse_bytes cannot mirror: {sorted(field)}")
+    return _as_struct(field["schema"])
+
+
+_decode_struct = msgspec.json.Decoder(_as_struct(OrderProcessedMessage.__pydantic_core_schema__)).decode
 
 
 def kafka_headers(event_id: str, extra: dict[str, str] | None = None) -> list[tuple[str, bytes]]:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
 
+import msgspec
 from pydantic import ValidationError
 
 from common.order_processed import parse, parse_bytes
@@ -21,39 +22,47 @@ class OrderRecord:
 
 def decode(value: bytes | None) -> OrderRecord:
     """Raises PoisonRecord for a value that is not UTF-8, not JSON, or not an order.processed message."""
+    if value is None:
+        raise PoisonRecord(ValueError("record has no value"))
     try:
-        fields = parse_bytes(value)
-    except ValidationError:
-        fields = _parse_text(value)  # refused: the text route says why (UnicodeDecodeError or ValidationError)
-    return OrderRecord(fields["orderId"], value, epoch_seconds(fields["processedAt"]))
+        message = parse_bytes(value)
+    except msgspec.DecodeError:  # refused by the fast check: pydantic decides and says why
+        fields = _parse_text(value)
+        return OrderRecord(fields["orderId"], value, epoch_seconds(fields["processedAt"]))
+    return OrderRecord(message.orderId, value, epoch_seconds(message.processedAt))
 
 
 def epoch_seconds(moment: str) -> float | None:
     """An ISO-8601 time as seconds since the epoch, None if it is not one.
 
-    The relay's own format, `2026-11-23T10:15:30.123Z`, takes a cached lookup of its second and
-    the milliseconds (parsing each record's time in full was a tenth of the worker's CPU); any
-    other ISO-8601 spelling is parsed in full.
+    The relay's own format, `2026-11-23T10:15:30.123Z`, takes two lookups: its second in a cache, its
+    `.123Z` in a table of the thousand such endings (parsing each record's time in full was a tenth of
+    the worker's CPU); any other ISO-8601 spelling is parsed in full.
     """
-    if len(moment) == 24 and moment[19] == "." and moment[23] == "Z" and moment[20:23].isdigit():
+    millis = _MILLIS_AND_ZULU.get(moment[19:])
+    if millis is not None:
         try:
-            return _epoch_of_utc_second(moment[:19]) + int(moment[20:23]) / 1000
+            return _epoch_of_utc_second(moment[:19]) + millis
         except ValueError:
-            return None
+            pass
     try:
         return datetime.fromisoformat(moment).timestamp()
     except ValueError:
         return None
 
 
+_MILLIS_AND_ZULU = {f".{millis:03d}Z": millis / 1000 for millis in range(1000)}
+
+
 @lru_cache(maxsize=1024)
 def _epoch_of_utc_second(second: str) -> float:
-    return datetime.fromisoformat(second).replace(tzinfo=timezone.utc).timestamp()
+    moment = datetime.fromisoformat(second)
+    if moment.tzinfo is not None:  # an offset inside the first 19 characters: not the relay's format
+        raise ValueError(second)
+    return moment.replace(tzinfo=timezone.utc).timestamp()
 
 
-def _parse_text(value: bytes | None) -> dict:
-    if value is None:
-        raise PoisonRecord(ValueError("record has no value"))
+def _parse_text(value: bytes) -> dict:
     try:
         return parse(value).model_dump()
     except (UnicodeDecodeError, ValidationError) as error:

@@ -4,9 +4,10 @@
 only while the worker is in its group and consuming, 503 when the flood guard tripped or it stops.
 """
 import threading
-from bisect import bisect_left
+from bisect import bisect_right
 from collections import Counter as Tally
 from functools import partial
+from math import fsum
 from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, ProcessCollector, make_wsgi_app
@@ -74,12 +75,27 @@ class BatchHistogram(Collector):
         self._sum = 0.0
         self._lock = threading.Lock()
 
-    def observe_many(self, values: list[float]) -> None:
-        counts = Tally(map(partial(bisect_left, self.bounds), values))  # the loop runs in C
+    def observe_ages(self, now: float, moments: list[float]) -> None:
+        """Observe `now - moment` for each moment (0 for one in the future) without a list of ages.
+
+        An age falls in bucket i when exactly i bounds lie below it, that is when i of the moments
+        `now - bound` lie after the moment: bisecting those finds the bucket, in C, for the whole batch.
+        """
+        if not moments:
+            return
+        thresholds = [now - bound for bound in reversed(self.bounds)]  # ascending
+        top = len(self.bounds)
+        at_or_before = Tally(map(partial(bisect_right, thresholds), moments))
+        total = len(moments) * now - fsum(moments)
+        if max(moments) > now:  # ages below zero count as zero, in the sum too
+            total += fsum(moment - now for moment in moments if moment > now)
+        self._add({top - k: count for k, count in at_or_before.items()}, total)
+
+    def _add(self, counts: dict[int, int], total: float) -> None:
         with self._lock:
             for bucket, count in counts.items():
                 self._counts[bucket] += count
-            self._sum += sum(values)
+            self._sum += total
 
     def collect(self):
         with self._lock:

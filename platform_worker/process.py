@@ -87,10 +87,8 @@ class BatchProcessor:
         self.metrics.records.labels("retried").inc(records)
 
     def _observe_stored(self, orders: list[OrderRecord]) -> None:
-        written_at = self.clock()
-        self.metrics.latency.observe_many(
-            [max(0.0, written_at - order.processed_at) for order in orders if order.processed_at is not None]
-        )
+        moments = [order.processed_at for order in orders if order.processed_at is not None]
+        self.metrics.latency.observe_ages(self.clock(), moments)
         self.metrics.records.labels("stored").inc(len(orders))
 
     def _count_dead_letters(self, failures: list[Failure]) -> None:

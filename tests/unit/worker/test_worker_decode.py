@@ -47,12 +47,16 @@ def test_an_unparseable_processed_at_is_stored_without_a_latency():
 
 @pytest.mark.parametrize("moment", [
     "2026-11-23T10:15:30.123Z", "2026-11-23T10:15:30.000Z", "1999-12-31T23:59:59.999Z", "2026-11-23T10:15:30Z",
-    "2026-11-23T12:15:30.123+02:00", "2026-11-23T10:15:30.123456+00:00",
+    "2026-11-23T12:15:30.123+02:00", "2026-11-23T10:15:30.123456+00:00", "2026-11-23 10:15:30.123Z",
+    "2026-11-23T10:15:30.123+00:00", "2026-11-23T10:15:30+01:00",
 ])
 def test_processed_at_in_the_relay_format_or_any_iso_spelling_gives_the_same_epoch_as_a_full_parse(moment):
     assert epoch_seconds(moment) == pytest.approx(datetime.fromisoformat(moment).timestamp(), abs=1e-6)
 
 
-@pytest.mark.parametrize("moment", ["2026-13-23T10:15:30.123Z", "2026-11-23T10:15:30.12xZ", "yesterday", ""])
+@pytest.mark.parametrize("moment", [
+    "2026-13-23T10:15:30.123Z", "2026-11-23T10:15:30.12xZ", "2026-11-23T10:15:30.-12Z", "2026-11-23T10:15+01.123Z",
+    "x2026-11-23T10:15:30.123Z", "yesterday", "",
+])
 def test_a_processed_at_that_is_no_time_gives_no_epoch(moment):
     assert epoch_seconds(moment) is None
