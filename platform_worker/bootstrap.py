@@ -2,6 +2,7 @@
 
 `run_worker` is what `platform-worker` (no sub-command) runs; it returns the process exit code.
 """
+import gc
 import logging
 import threading
 
@@ -55,6 +56,14 @@ def build_worker(settings: WorkerSettings, metrics: WorkerMetrics, stopping: thr
     return Worker(consumer, processor, guard, metrics, stopping, commits), producer
 
 
+def freeze_startup_heap() -> None:
+    """Keep the objects of start-up (modules, schemas, clients: ~70,000, alive as long as the process) out
+    of every later full garbage collection. Each full collection traversed them for 30-40 ms, a stall
+    that came several times per 100,000 records; now it visits only what the loop allocated since."""
+    gc.collect()
+    gc.freeze()
+
+
 def run_worker(settings: WorkerSettings, stopping: threading.Event | None = None) -> int:
     configure_logging("platform-worker", level=settings.log_level)
     logging.getLogger("kafka").setLevel(logging.WARNING)  # its INFO lines narrate every connection
@@ -66,6 +75,7 @@ def run_worker(settings: WorkerSettings, stopping: threading.Event | None = None
     log.info("worker starting", topic=settings.topic, group=settings.group_id, metrics_port=settings.metrics_port)
     try:
         worker, producer = build_worker(settings, metrics, stopping)
+        freeze_startup_heap()
         try:
             worker.run()
         finally:

@@ -2,7 +2,6 @@
 
 The schema is the shared one (`common.order_processed`); the value bytes are kept unchanged.
 """
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
 
@@ -13,8 +12,10 @@ from common.order_processed import parse, parse_bytes
 from platform_worker.errors import PoisonRecord
 
 
-@dataclass(slots=True)  # not frozen: a frozen dataclass costs three times as much to build, per record
-class OrderRecord:
+class OrderRecord(msgspec.Struct, gc=False):
+    """Built once per record: a gc=False Struct costs a third of a slots dataclass to build, and the garbage
+    collector neither counts nor traverses it (it holds no containers, so it can be in no cycle)."""
+
     order_id: int
     value: bytes
     processed_at: float | None  # epoch seconds, None when processedAt is not an ISO-8601 time
