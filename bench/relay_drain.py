@@ -21,7 +21,7 @@ import click
 from alembic import command
 from sqlalchemy import create_engine, text
 
-from common.kafka_admin import ensure_topics
+from common.kafka_admin import delete_topics, ensure_topics
 from outbox_relay.claim import claim_batch
 from outbox_relay import interpreter
 from outbox_relay.config import Settings
@@ -135,6 +135,8 @@ def run(rows: int = 100_000, rounds: int = 3, batch_size: int | None = None, par
             results = [one_round(settings, raw_topic, relay_topic, rows, profile if n == 0 else None) for n in range(rounds)]
     finally:
         database.drop_database(base.database_url, name)
+        for topic in (raw_topic, relay_topic):
+            delete_topics(base.kafka_brokers, topic)
     best_raw = max(result["raw_events_per_s"] for result in results)
     best_relay = max(result["relay_events_per_s"] for result in results)
     return {

@@ -22,7 +22,7 @@ from kafka import KafkaProducer
 
 from bench.e2e_latency import KeyspaceStamps
 from bench.stats import percentiles
-from common.kafka_admin import ensure_topics
+from common.kafka_admin import delete_topics, ensure_topics
 from common.order_processed import iso_millis, kafka_headers
 from platform_worker.store import redis_key
 from tests.support.waiting import wait_for
@@ -85,6 +85,7 @@ def measure(brokers: str, redis_url: str, rates: tuple[float, ...], seconds: flo
         worker.terminate()
         worker.wait(30)
         producer.close()
+        delete_topics(brokers, topic)  # and its .dlq
     return results
 
 

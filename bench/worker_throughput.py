@@ -23,7 +23,7 @@ import click
 import redis
 from kafka import KafkaConsumer, KafkaProducer
 
-from common.kafka_admin import ensure_topics
+from common.kafka_admin import delete_topics, ensure_topics
 from common.log import configure_logging
 from common.order_processed import iso_millis
 from platform_worker.bootstrap import build_worker, freeze_startup_heap
@@ -139,25 +139,28 @@ def run(records: int = 100_000, partitions: int = 6, rounds: int = 1, brokers: s
         **({"kafka_brokers": brokers} if brokers else {}), **({"redis_url": redis_url} if redis_url else {}),
     })
     ensure_topics(settings.kafka_brokers, [(settings.topic, partitions), (settings.dlq_topic, partitions)])
-    freeze_startup_heap()
-    started = time.perf_counter()
-    fill_topic(settings.kafka_brokers, settings.topic, records)
-    fill_s = time.perf_counter() - started
-    results, stored_ok = [], True
-    for n in range(rounds):
-        cpu = time.process_time()
-        raw = raw_consumer_rate(settings, records)
-        raw_cpu, cpu = time.process_time() - cpu, time.process_time()
-        in_group = settings.model_copy(update={"group_id": f"bench-{run_id}-worker-{n}"})
-        worker = worker_rate(in_group, records, profile if n == 0 else None)
-        worker_cpu = time.process_time() - cpu
-        stored_ok = _check_and_clean(settings.redis_url, records) and stored_ok
-        results.append({"raw_consumer_records_per_s": round(raw), "worker_records_per_s": round(worker),
-                        "ratio": round(worker / raw, 3),
-                        # CPU of this process per record: steadier than wall time on a shared machine
-                        "raw_cpu_us_per_record": round(raw_cpu / records * 1e6, 1),
-                        "worker_cpu_us_per_record": round(worker_cpu / records * 1e6, 1),
-                        "cpu_ratio": round(raw_cpu / worker_cpu, 3)})
+    try:
+        freeze_startup_heap()
+        started = time.perf_counter()
+        fill_topic(settings.kafka_brokers, settings.topic, records)
+        fill_s = time.perf_counter() - started
+        results, stored_ok = [], True
+        for n in range(rounds):
+            cpu = time.process_time()
+            raw = raw_consumer_rate(settings, records)
+            raw_cpu, cpu = time.process_time() - cpu, time.process_time()
+            in_group = settings.model_copy(update={"group_id": f"bench-{run_id}-worker-{n}"})
+            worker = worker_rate(in_group, records, profile if n == 0 else None)
+            worker_cpu = time.process_time() - cpu
+            stored_ok = _check_and_clean(settings.redis_url, records) and stored_ok
+            results.append({"raw_consumer_records_per_s": round(raw), "worker_records_per_s": round(worker),
+                            "ratio": round(worker / raw, 3),
+                            # CPU of this process per record: steadier than wall time on a shared machine
+                            "raw_cpu_us_per_record": round(raw_cpu / records * 1e6, 1),
+                            "worker_cpu_us_per_record": round(worker_cpu / records * 1e6, 1),
+                            "cpu_ratio": round(raw_cpu / worker_cpu, 3)})
+    finally:
+        delete_topics(settings.kafka_brokers, f"bench-{run_id}.")
     median = {key: statistics.median(r[key] for r in results) for key in results[0]}
     return {
         "records": records, "partitions": partitions, "topic": settings.topic, "fill_seconds": round(fill_s, 2),

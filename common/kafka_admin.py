@@ -7,10 +7,14 @@ Guarantees:
 - `ensure_topics` is idempotent: it creates what is missing, leaves existing topics
   as they are, and returns only once every named topic has a leader for each
   partition. Topics are never left to the broker's auto-create.
+- `delete_topics` removes the topics whose names start with a prefix: the tests and the
+  benchmarks name theirs per run and delete them at the end, so a broker used for months
+  does not carry thousands of dead partitions (they cost the broker CPU and disk).
 
 CLI: `python -m common.kafka_admin wait --timeout 90` and
 `python -m common.kafka_admin create-topics` (brokers from KAFKA_BROKERS; topic names
-from WORKER_TOPIC and WORKER_DLQ_TOPIC; partitions from KAFKA_TOPIC_PARTITIONS).
+from WORKER_TOPIC and WORKER_DLQ_TOPIC; partitions from KAFKA_TOPIC_PARTITIONS);
+`python -m common.kafka_admin delete-topics --prefix test-` (asks before deleting).
 """
 from __future__ import annotations
 
@@ -107,6 +111,28 @@ def ensure_topics(
         admin.close()
 
 
+def topics_with_prefix(brokers: str | Sequence[str], prefix: str) -> list[str]:
+    admin = _admin(brokers)
+    try:
+        return sorted(name for name in admin.list_topics() if name.startswith(prefix))
+    finally:
+        admin.close()
+
+
+def delete_topics(brokers: str | Sequence[str], prefix: str) -> list[str]:
+    """Delete every topic whose name starts with `prefix`; returns their names."""
+    if not prefix:
+        raise ValueError("a prefix is required: an empty one would name every topic")
+    names = topics_with_prefix(brokers, prefix)
+    if names:
+        admin = _admin(brokers)
+        try:
+            admin.delete_topics(names, timeout_ms=TOPICS_READY_TIMEOUT_MS)
+        finally:
+            admin.close()
+    return names
+
+
 @click.group()
 def cli() -> None:
     """Kafka administration for the stack: readiness and topics."""
@@ -140,6 +166,21 @@ def create_topics(brokers: str, topic: str, dlq_topic: str, partitions: int, tim
         sys.exit(1)
     ensure_topics(brokers, [(topic, partitions), (dlq_topic, partitions)])
     click.echo(f"topics ready: {topic}, {dlq_topic} ({partitions} partitions when created)")
+
+
+@cli.command("delete-topics")
+@click.option("--brokers", envvar="KAFKA_BROKERS", default=DEFAULT_BROKERS, show_default=True)
+@click.option("--prefix", required=True, help="Delete the topics whose names start with this, e.g. test- or bench-.")
+@click.option("--yes", is_flag=True, help="Do not ask.")
+def delete_topics_command(brokers: str, prefix: str, yes: bool) -> None:
+    """Delete the topics left by test or benchmark runs that did not finish."""
+    names = topics_with_prefix(brokers, prefix)
+    if not names:
+        click.echo(f"no topic starts with {prefix!r}")
+        return
+    if not yes:
+        click.confirm(f"delete {len(names)} topics ({names[0]} ... {names[-1]})?", abort=True)
+    click.echo(f"deleted {len(delete_topics(brokers, prefix))} topics starting with {prefix!r}")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,6 @@
 """Fixtures over the real components: a database, topics and Redis of this test run's own."""
+import warnings
+
 import pytest
 import redis
 from sqlalchemy import create_engine
@@ -31,7 +33,20 @@ def engine(database_url):
 
 
 @pytest.fixture(scope="session")
-def topics(test_env):
+def kafka_topic_prefix(test_env):
+    """Every topic a test creates starts with this prefix; all of them are deleted when the session ends."""
+    prefix = f"test-{test_env.run_id}"
+    yield prefix
+    from common.kafka_admin import delete_topics
+
+    try:
+        delete_topics(test_env.kafka_brokers, prefix)
+    except Exception as error:  # a broker that is down costs us nothing but the disk they take
+        warnings.warn(f"topics {prefix}* not deleted: {error!r}")
+
+
+@pytest.fixture(scope="session")
+def topics(test_env, kafka_topic_prefix):
     from common.kafka_admin import ensure_topics
 
     ensure_topics(test_env.kafka_brokers, [(test_env.topic, 6), (test_env.dlq_topic, 6)])

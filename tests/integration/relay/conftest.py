@@ -33,8 +33,8 @@ def relay_engine(relay_database_url):
 
 
 @pytest.fixture
-def relay_topic(test_env):
-    topic = f"test-{test_env.run_id}.relay-{uuid.uuid4().hex[:8]}"
+def relay_topic(test_env, kafka_topic_prefix):
+    topic = f"{kafka_topic_prefix}.relay-{uuid.uuid4().hex[:8]}"
     ensure_topics(test_env.kafka_brokers, [(topic, 6)])
     return topic
 

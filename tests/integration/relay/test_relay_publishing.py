@@ -99,9 +99,9 @@ def _topic_refusing_records_over(brokers: str, topic: str, max_bytes: int) -> Ka
 
 
 def test_a_refused_record_stays_pending_with_attempts_and_error_and_is_retried_while_other_keys_flow(
-    relay, relay_engine, test_env
+    relay, relay_engine, test_env, kafka_topic_prefix
 ):
-    topic = f"test-{test_env.run_id}.relay-refusing-{datetime.now().strftime('%H%M%S%f')}"
+    topic = f"{kafka_topic_prefix}.relay-refusing-{datetime.now().strftime('%H%M%S%f')}"
     admin = _topic_refusing_records_over(test_env.kafka_brokers, topic, 2000)
     huge = payload(1) | {"items": [{"productOptionId": 1, "productName": "x" * 5000, "quantity": 1, "price": 1}]}
     with relay_engine.begin() as conn:
