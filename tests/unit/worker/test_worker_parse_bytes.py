@@ -61,6 +61,7 @@ VALUES = {
     "nested-2000-in-an-extra-field": nested_extra(2000),
     "key-given-twice-first-wrong": encoded(userId="@@").replace(b'"userId": "@@"', b'"userId": "x", "userId": 7'),
     "key-given-twice-last-wrong": encoded(userId="@@").replace(b'"userId": "@@"', b'"userId": 7, "userId": "x"'),
+    "key-given-twice-both-valid": encoded(orderId="@@").replace(b'"orderId": "@@"', b'"orderId": 5, "orderId": 6'),
     "nested-300-in-an-extra-field": nested_extra(300),
 }
 
@@ -93,7 +94,7 @@ def test_parse_bytes_accepts_exactly_what_parse_accepts_with_the_same_fields(nam
 
 def test_the_sample_values_cover_both_verdicts():
     verdicts = [outcome(parse, value)[0] for value in VALUES.values()]
-    assert verdicts.count("accepted") == 11 and verdicts.count("refused") == len(VALUES) - 11
+    assert verdicts.count("accepted") == 12 and verdicts.count("refused") == len(VALUES) - 12
 
 
 ANY_JSON = st.recursive(
