@@ -95,7 +95,7 @@ class StoredClock:
     """Notes the moment the worker counts its `records`-th stored record, in the worker's own thread.
 
     Waiting on it costs the worker nothing; polling the counter every few milliseconds took the GIL
-    from the worker loop hundreds of times a second (py-spy: 5-8 % of the worker's samples).
+    from the worker loop hundreds of times a second (py-spy: 4-8 % of the worker's GIL samples).
     """
 
     def __init__(self, metrics: WorkerMetrics, records: int):
