@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.engine import make_url
 
-from common.kafka_admin import ensure_topics
+from common.kafka_admin import delete_topics, ensure_topics
 from tests.support import database
 
 ADMIN_TOKEN = "chaos-admin-token"
@@ -64,11 +64,5 @@ def provision(infra: Infrastructure, label: str) -> Provisioned:
 
 
 def drop(infra: Infrastructure, run: Provisioned) -> None:
-    from kafka import KafkaAdminClient
-
     database.drop_database(infra.database_url, make_url(run.database_url).database)
-    admin = KafkaAdminClient(bootstrap_servers=infra.brokers.split(","))
-    try:
-        admin.delete_topics([run.topic, run.dlq_topic])
-    finally:
-        admin.close()
+    delete_topics(infra.brokers, run.topic)  # and run.dlq_topic, which starts with it

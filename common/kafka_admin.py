@@ -114,7 +114,7 @@ def ensure_topics(
 def topics_with_prefix(brokers: str | Sequence[str], prefix: str) -> list[str]:
     admin = _admin(brokers)
     try:
-        return sorted(name for name in admin.list_topics() if name.startswith(prefix))
+        return _named(admin, prefix)
     finally:
         admin.close()
 
@@ -123,14 +123,18 @@ def delete_topics(brokers: str | Sequence[str], prefix: str) -> list[str]:
     """Delete every topic whose name starts with `prefix`; returns their names."""
     if not prefix:
         raise ValueError("a prefix is required: an empty one would name every topic")
-    names = topics_with_prefix(brokers, prefix)
-    if names:
-        admin = _admin(brokers)
-        try:
+    admin = _admin(brokers)
+    try:
+        names = _named(admin, prefix)
+        if names:
             admin.delete_topics(names, timeout_ms=TOPICS_READY_TIMEOUT_MS)
-        finally:
-            admin.close()
-    return names
+        return names
+    finally:
+        admin.close()
+
+
+def _named(admin: KafkaAdminClient, prefix: str) -> list[str]:
+    return sorted(name for name in admin.list_topics() if name.startswith(prefix))
 
 
 @click.group()
