@@ -34,9 +34,6 @@ class OrderProcessedMessage(BaseModel):
     items: list[OrderProcessedItem]
     processedAt: StrictStr
 
-    def key(self) -> bytes:
-        return str(self.orderId).encode()
-
 
 def iso_millis(moment: datetime) -> str:
     """`2026-11-23T10:15:30.123Z`: UTC, millisecond precision, as in the seed system."""

@@ -121,9 +121,6 @@ class Publisher:
                     raise BrokerUnavailable(describe(error)) from error
             return self._producer
 
-    def publish(self, rows: list[ClaimedRow], abandon: Callable[[], bool] = lambda: False) -> PublishResult:
-        return self.complete(self.send(rows), abandon)
-
     def send(self, rows: list[ClaimedRow], flush: bool = True) -> Sending:
         producer = self.producer()
         result = PublishResult()
