@@ -10,13 +10,11 @@ class OrderStatus:
     PENDING = "PENDING"
     PAID = "PAID"
     EXPIRED = "EXPIRED"
-    ALL = (PENDING, PAID, EXPIRED)
 
 
 class BalanceLogCode:
     CHARGE = "CHARGE"
     PAYMENT = "PAYMENT"
-    ALL = (CHARGE, PAYMENT)
 
 
 def discount(total_amount: int, discount_rate: int) -> int:

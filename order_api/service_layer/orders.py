@@ -70,11 +70,8 @@ def place_order(session: Session, *, user_id: int, lines: list[OrderLine], ttl_s
     return order_view(order, now)
 
 
-def get_order(session: Session, order_id: int, *, for_update: bool = False) -> Order:
-    query = select(Order).where(Order.id == order_id)
-    if for_update:
-        query = query.with_for_update(key_share=True)
-    order = session.scalars(query).one_or_none()
+def get_order(session: Session, order_id: int) -> Order:
+    order = session.scalars(select(Order).where(Order.id == order_id)).one_or_none()
     if order is None:
         raise errors.OrderNotFound(f"order {order_id} not found")
     return order
