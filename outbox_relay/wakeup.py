@@ -31,18 +31,18 @@ class Wakeup:
         self._signal_socket = signal_socket
         self._conn = None
 
-    def wait(self, timeout: float) -> bool:
-        """True if woken by a notification, or if LISTEN had to be (re)started: notifications
-        sent before it began are lost, so the caller should look once more."""
+    def wait(self, timeout: float) -> None:
+        """Returns at once if LISTEN had to be (re)started: notifications sent before it began are
+        lost, so the caller should look once more."""
         if self._conn is None:
-            if self._listening() is not None:
-                return True
-            self.pause(timeout)
-            return False
+            if self._listening() is None:
+                self.pause(timeout)
+            return
         conn = self._conn
         readable = self._select([conn], timeout)
         self._drain_signal(readable)
-        return conn in readable and self._drain_notifications(conn)
+        if conn in readable:
+            self._drain_notifications(conn)
 
     def pause(self, timeout: float) -> None:
         self._drain_signal(self._select([], timeout))
@@ -76,12 +76,10 @@ class Wakeup:
                 log.warning("relay.listen_failed", error=str(error).strip())
         return self._conn
 
-    def _drain_notifications(self, conn) -> bool:
+    def _drain_notifications(self, conn) -> None:
         try:
             conn.poll()
         except psycopg2.Error:
             self.close()
-            return False
-        woken = bool(conn.notifies)
+            return
         conn.notifies.clear()
-        return woken
