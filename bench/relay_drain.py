@@ -22,14 +22,11 @@ from alembic import command
 from sqlalchemy import create_engine, text
 
 from common.kafka_admin import delete_topics, ensure_topics
-from outbox_relay.claim import claim_batch
 from outbox_relay import interpreter
+from outbox_relay.bootstrap import build_relay
+from outbox_relay.claim import claim_batch
 from outbox_relay.config import Settings
-from outbox_relay.database import build_engine
 from outbox_relay.publish import make_producer, record_headers
-from outbox_relay.publish import Publisher
-from outbox_relay.runner import Relay, Stop
-from outbox_relay.wakeup import Wakeup
 from tests.support import database
 
 ORDER_ID_BASE = 9_000_000_000_000
@@ -85,8 +82,7 @@ def raw_producer_seconds(settings: Settings, topic: str, records: list) -> float
 
 
 def relay_seconds(settings: Settings, profile: str | None) -> float:
-    engine = build_engine(settings)
-    relay = Relay(settings, engine, Publisher(settings), Wakeup(settings.database_url), Stop(0))
+    relay = build_relay(settings)
     profiler = None
     if profile:
         from pyinstrument import Profiler
@@ -100,10 +96,9 @@ def relay_seconds(settings: Settings, profile: str | None) -> float:
         profiler.stop()
         with open(profile, "w") as out:
             out.write(profiler.output_text(unicode=True) if profile.endswith(".txt") else profiler.output_html())
-    relay.close()
-    with engine.connect() as conn:
+    with relay.engine.connect() as conn:
         pending = conn.execute(text("SELECT count(*) FROM outbox WHERE published_at IS NULL")).scalar_one()
-    engine.dispose()
+    relay.close()
     assert pending == 0, f"{pending} rows left pending"
     return took
 

@@ -8,11 +8,10 @@ import structlog
 
 from common.log import configure_logging
 from outbox_relay import interpreter, metrics, status as backlog_status
+from outbox_relay.bootstrap import build_relay
 from outbox_relay.config import Settings
 from outbox_relay.database import build_engine
-from outbox_relay.publish import Publisher
-from outbox_relay.runner import Relay, Stop, install_signal_handlers
-from outbox_relay.wakeup import Wakeup
+from outbox_relay.runner import Stop, install_signal_handlers
 
 
 def run_relay(settings: Settings) -> None:
@@ -21,14 +20,10 @@ def run_relay(settings: Settings) -> None:
     logging.getLogger("kafka").setLevel(settings.kafka_log_level)
     stop = Stop(settings.shutdown_grace_seconds)
     signal_socket, _signal_writer = install_signal_handlers(stop)
-    engine = build_engine(settings)
+    relay = build_relay(settings, stop, signal_socket)
     metrics.serve(settings.metrics_host, settings.metrics_port)
-    relay = Relay(settings, engine, Publisher(settings), Wakeup(settings.database_url, signal_socket), stop)
     interpreter.tune()  # after the imports and set-up: their objects are frozen out of the GC
-    try:
-        relay.run()
-    finally:
-        engine.dispose()
+    relay.run()
 
 
 @click.group(invoke_without_command=True)

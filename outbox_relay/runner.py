@@ -127,6 +127,7 @@ class Relay:
         self._claims.shutdown(wait=True)
         self.publisher.close(timeout=2.0)
         self.wakeup.close()
+        self.engine.dispose()
 
     def _space_out(self, started: float) -> None:
         """Start the next drain no sooner than RELAY_MIN_DRAIN_INTERVAL_MS after the last one started."""

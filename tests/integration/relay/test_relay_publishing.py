@@ -8,8 +8,8 @@ from sqlalchemy import func, update
 
 from common.outbox import outbox
 from outbox_relay.claim import CLAIM_SQL, claim_batch
+from outbox_relay.bootstrap import build_relay
 from outbox_relay.mark import mark_unanswered
-from tests.integration.relay.in_process import close, make_relay
 from tests.integration.relay.outbox_rows import payload, retry_time, rows, write_backlog, write_event, write_events
 from tests.support.kafka import consume as read_topic
 from tests.support.kafka import header
@@ -18,9 +18,9 @@ from tests.support.waiting import wait_for
 
 @pytest.fixture
 def relay(relay_settings):
-    relay = make_relay(relay_settings)
+    relay = build_relay(relay_settings)
     yield relay
-    close(relay)
+    relay.close()
 
 
 def test_publishes_pending_rows_keyed_by_aggregateid_with_the_contract_headers_and_marks_them(
