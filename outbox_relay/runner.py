@@ -180,19 +180,6 @@ class Relay:
             batch.release()
             raise
 
-    def publish_batch(self) -> int:
-        """Claim, publish and mark one batch; returns how many rows were claimed."""
-        try:
-            batch = self._claim()
-            if batch is None:
-                self._recovered()
-                return 0
-            self._send(batch)
-            self._complete(batch)
-        except (OperationalError, InterfaceError) as error:
-            raise DatabaseUnavailable(str(error.orig or error).strip()) from error
-        return len(batch.rows)
-
     def _claim(self, after_id: int = 0) -> "InFlight | None":
         conn = self.engine.connect()
         try:

@@ -30,7 +30,7 @@ def test_publishes_pending_rows_keyed_by_aggregateid_with_the_contract_headers_a
         event_id = write_event(conn, relay_topic, 101, headers={"traceparent": "00-abc-def-01"})
     stored = rows(relay_engine)[0]
 
-    assert relay.publish_batch() == 1
+    assert relay.drain() == 1
 
     [record] = read_topic(test_env.kafka_brokers, relay_topic, expected=1)
     assert record.key == b"101"
@@ -82,8 +82,8 @@ def test_a_lower_id_committed_after_higher_ids_were_published_is_still_published
         with slow_payment.begin():
             late_event = write_event(slow_payment, relay_topic, 1)
             write_events(relay_engine, relay_topic, [2, 3])
-            assert relay.publish_batch() == 2
-        assert relay.publish_batch() == 1
+            assert relay.drain() == 2
+        assert relay.drain() == 1
 
     records = read_topic(test_env.kafka_brokers, relay_topic, expected=3)
     assert {header(record, "event_id") for record in records if record.key == b"1"} == {str(late_event)}
@@ -110,19 +110,19 @@ def test_a_refused_record_stays_pending_with_attempts_and_error_and_is_retried_w
         write_event(conn, topic, 1)
         write_event(conn, topic, 3)
 
-    assert relay.publish_batch() == 3
+    assert relay.drain() == 3
     refused, other_key, later_of_refused_key, third_key = rows(relay_engine)
     assert refused.published_at is None and refused.attempts == 1
     assert "MessageSizeTooLarge" in refused.last_error
     assert retry_time(relay_engine, refused.id) > datetime.now(timezone.utc)
     assert other_key.published_at is not None and third_key.published_at is not None
     assert later_of_refused_key.published_at is None and later_of_refused_key.attempts == 0
-    assert relay.publish_batch() == 0, "the refused row waits for its backoff and its key waits with it"
+    assert relay.drain() == 0, "the refused row waits for its backoff and its key waits with it"
 
     admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, topic, configs={"max.message.bytes": "1048576"})])
     admin.close()
-    wait_for(lambda: relay.publish_batch() == 1, timeout=30, interval=0.1, what="the refused row retried and published")
-    wait_for(lambda: relay.publish_batch() == 1, timeout=10, interval=0.1, what="the next row of its key published")
+    wait_for(lambda: relay.drain() == 1, timeout=30, interval=0.1, what="the refused row retried and published")
+    wait_for(lambda: relay.drain() == 1, timeout=10, interval=0.1, what="the next row of its key published")
     records = read_topic(test_env.kafka_brokers, topic, expected=4)
     key_one = [header(record, "event_id") for record in records if record.key == b"1"]
     assert key_one == [str(refused.event_id), str(later_of_refused_key.event_id)]
@@ -130,7 +130,7 @@ def test_a_refused_record_stays_pending_with_attempts_and_error_and_is_retried_w
 
 
 def test_nothing_is_claimed_from_an_empty_outbox(relay):
-    assert relay.publish_batch() == 0
+    assert relay.drain() == 0
 
 
 def test_claiming_reads_only_pending_rows_through_the_partial_index_however_long_the_history(relay_engine, relay_topic):
