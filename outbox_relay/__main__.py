@@ -11,7 +11,7 @@ from outbox_relay import interpreter, metrics, status as backlog_status
 from outbox_relay.bootstrap import build_relay
 from outbox_relay.config import Settings
 from outbox_relay.database import build_engine
-from outbox_relay.runner import Stop, install_signal_handlers
+from outbox_relay.stop import Stop, install_signal_handlers
 
 
 def run_relay(settings: Settings) -> None:

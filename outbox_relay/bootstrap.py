@@ -8,7 +8,8 @@ import socket
 from outbox_relay.config import Settings
 from outbox_relay.database import build_engine
 from outbox_relay.publish import Publisher
-from outbox_relay.runner import Relay, Stop
+from outbox_relay.runner import Relay
+from outbox_relay.stop import Stop
 from outbox_relay.wakeup import Wakeup
 
 

@@ -13,8 +13,6 @@
   answers before releasing the unanswered rows, closes the producer and returns.
 """
 import concurrent.futures
-import signal
-import socket
 import time
 
 import structlog
@@ -31,39 +29,10 @@ from outbox_relay.errors import BrokerUnavailable, DatabaseUnavailable, RelayUna
 from outbox_relay.mark import mark_failed, mark_unanswered
 from outbox_relay.publish import Publisher, Sending, describe
 from outbox_relay.retention import delete_published
+from outbox_relay.stop import Stop
 from outbox_relay.wakeup import Wakeup
 
 log = structlog.get_logger(__name__)
-
-
-class Stop:
-    """Set by a signal; `grace_over` tells a waiting publish to give up on unanswered records."""
-
-    def __init__(self, grace_seconds: float):
-        self.grace_seconds = grace_seconds
-        self.requested_at: float | None = None
-
-    def request(self, *_args) -> None:
-        if self.requested_at is None:
-            self.requested_at = time.monotonic()
-
-    @property
-    def requested(self) -> bool:
-        return self.requested_at is not None
-
-    def grace_over(self) -> bool:
-        return self.requested and time.monotonic() - self.requested_at >= self.grace_seconds
-
-
-def install_signal_handlers(stop: Stop) -> tuple[socket.socket, socket.socket]:
-    """Returns (reader, writer): the reader becomes readable when a signal arrives; keep both open."""
-    reader, writer = socket.socketpair()
-    reader.setblocking(False)
-    writer.setblocking(False)
-    signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
-    signal.signal(signal.SIGTERM, stop.request)
-    signal.signal(signal.SIGINT, stop.request)
-    return reader, writer
 
 
 @dataclass

@@ -1,4 +1,4 @@
-from outbox_relay.runner import Stop
+from outbox_relay.stop import Stop
 
 
 def test_nothing_is_requested_until_a_signal_arrives():
