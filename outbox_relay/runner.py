@@ -7,10 +7,10 @@
 - Under a steady stream, drains start at most every RELAY_MIN_DRAIN_INTERVAL_MS, so each carries
   many rows; the first row after a quiet spell still goes at once.
 - A dependency that is down (broker, database) makes the relay back off as a whole, exponentially,
-  logging once per backoff step; it neither crashes nor spins.
-- SIGTERM and SIGINT only set a flag (and wake the loop through the signal wakeup fd). The loop
-  then finishes the current batch, waiting at most RELAY_SHUTDOWN_GRACE_SECONDS for the broker's
-  answers before releasing the unanswered rows, closes the producer and returns.
+  logging once per backoff step; it neither crashes nor spins (`outage.py`).
+- SIGTERM and SIGINT only set a flag (`stop.py`). The loop then finishes the current batch,
+  waiting at most RELAY_SHUTDOWN_GRACE_SECONDS for the broker's answers before releasing the
+  unanswered rows, closes the producer and returns.
 """
 import concurrent.futures
 import time
@@ -20,13 +20,13 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import InterfaceError, OperationalError
-from tenacity import RetryCallState, Retrying, retry_if_exception_type, wait_exponential_jitter
 
 from outbox_relay import metrics
 from outbox_relay.claim import ClaimedRow, claim_batch
 from outbox_relay.config import Settings
 from outbox_relay.errors import BrokerUnavailable, DatabaseUnavailable, RelayUnavailable
 from outbox_relay.mark import mark_failed, mark_unanswered
+from outbox_relay.outage import Outage
 from outbox_relay.publish import Publisher, Sending, describe
 from outbox_relay.retention import delete_published
 from outbox_relay.stop import Stop
@@ -56,38 +56,28 @@ class Relay:
         self.publisher = publisher
         self.wakeup = wakeup
         self.stop = stop
-        self._unavailable_since: float | None = None
+        self.outage = Outage(settings.backoff_initial_seconds, settings.backoff_max_seconds)
         # Claims the next batch (its own transaction) while this thread sends and completes the current one.
         self._claims = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="relay-claim")
         self._next_stats = 0.0
         self._next_retention = 0.0
-        self._retrying = Retrying(
-            retry=retry_if_exception_type(RelayUnavailable),
-            wait=wait_exponential_jitter(
-                multiplier=settings.backoff_initial_seconds,  # waits multiplier * 2**n, jittered
-                max=settings.backoff_max_seconds,
-                jitter=settings.backoff_initial_seconds,
-            ),
-            stop=lambda _state: self.stop.requested,
-            sleep=self.wakeup.pause,
-            before_sleep=self._log_unavailable,
-            reraise=True,
-        )
 
     def run(self) -> None:
+        """Until a signal: drain, keep house, and wait for a NOTIFY or the poll; back off while
+        a dependency is away. The stop flag is looked at once per turn, here."""
         log.info("relay.started", batch_size=self.settings.batch_size)
         self.wakeup.wait(0)  # LISTEN before the first drain: no commit after it can go unnoticed
         try:
             while not self.stop.requested:
                 started = time.monotonic()
                 try:
-                    self._retrying(self._drain_unless_stopping)
-                except RelayUnavailable:
-                    break
+                    self.drain()
+                except RelayUnavailable as error:
+                    self.wakeup.pause(self.outage.next_wait(error))
+                    continue
                 self._housekeeping()
-                if not self.stop.requested:
-                    self.wakeup.wait(self.settings.poll_interval_seconds)
-                    self._space_out(started)
+                self.wakeup.wait(self.settings.poll_interval_seconds)
+                self._space_out(started)
         finally:
             self.close()
             log.info("relay.stopped")
@@ -101,11 +91,8 @@ class Relay:
     def _space_out(self, started: float) -> None:
         """Start the next drain no sooner than RELAY_MIN_DRAIN_INTERVAL_MS after the last one started."""
         remaining = started + self.settings.min_drain_interval_ms / 1000 - time.monotonic()
-        if remaining > 0 and not self.stop.requested:
+        if remaining > 0:
             self.wakeup.pause(remaining)
-
-    def _drain_unless_stopping(self) -> int:
-        return 0 if self.stop.requested else self.drain()
 
     def drain(self) -> int:
         """Publish batch after batch until a claim comes back short; returns how many rows were claimed.
@@ -137,8 +124,7 @@ class Relay:
         finally:
             if next_claim is not None and next_claim.exception() is None and next_claim.result():
                 next_claim.result().release()
-        if claimed == 0:
-            self._recovered()
+        self.outage.over()
         return claimed
 
     def _send(self, batch: "InFlight", last: bool = True) -> None:
@@ -185,23 +171,7 @@ class Relay:
             raise BrokerUnavailable(describe(result.failed[0][1]))
         for row, error in result.failed:
             log.warning("relay.record_failed", outbox_id=row.id, topic=row.topic, attempts=row.attempts + 1, error=describe(error))
-        self._recovered()
-
-    def _log_unavailable(self, state: RetryCallState) -> None:
-        if self._unavailable_since is None:
-            self._unavailable_since = time.monotonic()
-        log.warning(
-            "relay.unavailable",
-            error=str(state.outcome.exception()),
-            error_class=type(state.outcome.exception()).__name__,
-            attempt=state.attempt_number,
-            retry_in_seconds=round(state.upcoming_sleep, 2),
-        )
-
-    def _recovered(self) -> None:
-        if self._unavailable_since is not None:
-            log.info("relay.recovered", unavailable_seconds=round(time.monotonic() - self._unavailable_since, 1))
-            self._unavailable_since = None
+        self.outage.over()
 
     def _housekeeping(self) -> None:
         now = time.monotonic()
