@@ -19,16 +19,15 @@ import structlog
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine
-from sqlalchemy.exc import InterfaceError, OperationalError
 
 from outbox_relay import metrics
 from outbox_relay.claim import ClaimedRow, claim_batch
 from outbox_relay.config import Settings
-from outbox_relay.errors import BrokerUnavailable, DatabaseUnavailable, RelayUnavailable
+from outbox_relay.errors import BrokerUnavailable, RelayUnavailable, database_errors
+from outbox_relay.housekeeping import Housekeeping
 from outbox_relay.mark import mark_failed, mark_unanswered
 from outbox_relay.outage import Outage
 from outbox_relay.publish import Publisher, Sending, describe
-from outbox_relay.retention import delete_published
 from outbox_relay.stop import Stop
 from outbox_relay.wakeup import Wakeup
 
@@ -59,8 +58,7 @@ class Relay:
         self.outage = Outage(settings.backoff_initial_seconds, settings.backoff_max_seconds)
         # Claims the next batch (its own transaction) while this thread sends and completes the current one.
         self._claims = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="relay-claim")
-        self._next_stats = 0.0
-        self._next_retention = 0.0
+        self.housekeeping = Housekeeping(settings, engine)
 
     def run(self) -> None:
         """Until a signal: drain, keep house, and wait for a NOTIFY or the poll; back off while
@@ -75,7 +73,7 @@ class Relay:
                 except RelayUnavailable as error:
                     self.wakeup.pause(self.outage.next_wait(error))
                     continue
-                self._housekeeping()
+                self.housekeeping.run_due()
                 self.wakeup.wait(self.settings.poll_interval_seconds)
                 self._space_out(started)
         finally:
@@ -108,19 +106,18 @@ class Relay:
         claimed = 0
         next_claim = self._claims.submit(self._claim, 0)
         try:
-            while next_claim is not None:
-                batch, next_claim = next_claim.result(), None
-                if batch is None:
-                    break
-                claimed += len(batch.rows)
-                full = len(batch.rows) == self.settings.batch_size
-                if full and not self.stop.requested:
-                    next_claim = self._claims.submit(self._claim, batch.rows[-1].id)
-                self._send(batch, last=not full)
-                self._complete(batch)
-                self._housekeeping()
-        except (OperationalError, InterfaceError) as error:
-            raise DatabaseUnavailable(str(error.orig or error).strip()) from error
+            with database_errors():
+                while next_claim is not None:
+                    batch, next_claim = next_claim.result(), None
+                    if batch is None:
+                        break
+                    claimed += len(batch.rows)
+                    full = len(batch.rows) == self.settings.batch_size
+                    if full and not self.stop.requested:
+                        next_claim = self._claims.submit(self._claim, batch.rows[-1].id)
+                    self._send(batch, last=not full)
+                    self._complete(batch)
+                    self.housekeeping.run_due()
         finally:
             if next_claim is not None and next_claim.exception() is None and next_claim.result():
                 next_claim.result().release()
@@ -172,20 +169,3 @@ class Relay:
         for row, error in result.failed:
             log.warning("relay.record_failed", outbox_id=row.id, topic=row.topic, attempts=row.attempts + 1, error=describe(error))
         self.outage.over()
-
-    def _housekeeping(self) -> None:
-        now = time.monotonic()
-        try:
-            if now >= self._next_stats:
-                self._next_stats = now + self.settings.stats_interval_seconds
-                with self.engine.connect() as conn:
-                    metrics.refresh_backlog(conn)
-            if now >= self._next_retention:
-                self._next_retention = now + self.settings.retention_interval_seconds
-                deleted = delete_published(
-                    self.engine, self.settings.retention_hours, self.settings.retention_batch_size
-                )
-                if deleted:
-                    log.info("relay.retention", deleted=deleted)
-        except (OperationalError, InterfaceError) as error:
-            log.warning("relay.housekeeping_failed", error=str(error.orig or error).strip())
