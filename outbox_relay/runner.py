@@ -25,9 +25,10 @@ from outbox_relay.claim import ClaimedRow, claim_batch
 from outbox_relay.config import Settings
 from outbox_relay.errors import BrokerUnavailable, RelayUnavailable, database_errors
 from outbox_relay.housekeeping import Housekeeping
-from outbox_relay.mark import mark_failed, mark_unanswered
+from outbox_relay.mark import mark_unanswered
 from outbox_relay.outage import Outage
 from outbox_relay.publish import Publisher, Sending, describe
+from outbox_relay.retry_schedule import schedule_next_attempt
 from outbox_relay.stop import Stop
 from outbox_relay.wakeup import Wakeup
 
@@ -154,7 +155,7 @@ class Relay:
             duration = time.perf_counter() - batch.started
             # acked rows were marked by their claim: committing makes it visible
             mark_unanswered(batch.conn, [row.id for row in result.released])
-            mark_failed(
+            schedule_next_attempt(
                 batch.conn,
                 [(row.id, describe(error)) for row, error in result.failed],
                 self.settings.backoff_initial_seconds,

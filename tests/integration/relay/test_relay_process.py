@@ -9,8 +9,8 @@ import requests
 from sqlalchemy import select, update
 
 from common.outbox import outbox
-from outbox_relay.mark import mark_failed
 from outbox_relay.retention import delete_published
+from outbox_relay.retry_schedule import schedule_next_attempt
 from tests.integration.relay.conftest import relay_process_env
 from tests.integration.relay.outbox_rows import (
     pending_count,
@@ -134,7 +134,7 @@ def test_status_prints_the_pending_count_the_oldest_age_and_the_last_error_per_t
     with relay_engine.begin() as conn:
         conn.execute(update(outbox).where(outbox.c.id == third.id).values(published_at=outbox.c.created_at))
         conn.execute(update(outbox).values(created_at=outbox.c.created_at - timedelta(seconds=90)))
-        mark_failed(conn, [(first.id, "KafkaTimeoutError: Batch expired")], 0.5, 30)
+        schedule_next_attempt(conn, [(first.id, "KafkaTimeoutError: Batch expired")], 0.5, 30)
 
     output = subprocess.run(
         [str(BIN / "outbox-relay"), "status"], env={**relay_env, "PATH": ""}, capture_output=True, text=True, check=True
