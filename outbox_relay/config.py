@@ -3,10 +3,12 @@
 Shared names (DATABASE_URL, KAFKA_BROKERS, KAFKA_CLIENT_ID) come as DESIGN.md spells them;
 every other setting has the RELAY_ prefix and a safe default.
 """
-from pydantic import Field, model_validator
+from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "postgresql+psycopg2://outbox:outbox@127.0.0.1:5432/outbox"
+# One pair of names set both backoffs until they got their own; read as aliases for one release.
+_OLD_BACKOFF_INITIAL, _OLD_BACKOFF_MAX = "RELAY_BACKOFF_INITIAL_SECONDS", "RELAY_BACKOFF_MAX_SECONDS"
 
 
 class Settings(BaseSettings):
@@ -25,8 +27,20 @@ class Settings(BaseSettings):
     # whole interval instead of one or two (claim, send, mark and commit cost about the same for 1
     # row as for 20). After a quiet spell the first row still goes at once. 0 turns it off.
     min_drain_interval_ms: float = Field(10.0, ge=0)
-    backoff_initial_seconds: float = Field(0.5, gt=0)
-    backoff_max_seconds: float = Field(10.0, gt=0)
+    # The whole relay's backoff while the broker or the database is away (outage.py), and a refused
+    # row's wait before its next attempt (retry_schedule.py).
+    outage_backoff_initial_seconds: float = Field(
+        0.5, gt=0, validation_alias=AliasChoices("RELAY_OUTAGE_BACKOFF_INITIAL_SECONDS", _OLD_BACKOFF_INITIAL)
+    )
+    outage_backoff_max_seconds: float = Field(
+        10.0, gt=0, validation_alias=AliasChoices("RELAY_OUTAGE_BACKOFF_MAX_SECONDS", _OLD_BACKOFF_MAX)
+    )
+    row_retry_initial_seconds: float = Field(
+        0.5, gt=0, validation_alias=AliasChoices("RELAY_ROW_RETRY_INITIAL_SECONDS", _OLD_BACKOFF_INITIAL)
+    )
+    row_retry_max_seconds: float = Field(
+        10.0, gt=0, validation_alias=AliasChoices("RELAY_ROW_RETRY_MAX_SECONDS", _OLD_BACKOFF_MAX)
+    )
     shutdown_grace_seconds: float = Field(5.0, ge=0)
 
     retention_hours: float = Field(168, gt=0)

@@ -56,7 +56,7 @@ class Relay:
         self.publisher = publisher
         self.wakeup = wakeup
         self.stop = stop
-        self.outage = Outage(settings.backoff_initial_seconds, settings.backoff_max_seconds)
+        self.outage = Outage(settings.outage_backoff_initial_seconds, settings.outage_backoff_max_seconds)
         # Claims the next batch (its own transaction) while this thread sends and completes the current one.
         self._claims = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="relay-claim")
         self.housekeeping = Housekeeping(settings, engine)
@@ -158,8 +158,8 @@ class Relay:
             schedule_next_attempt(
                 batch.conn,
                 [(row.id, describe(error)) for row, error in result.failed],
-                self.settings.backoff_initial_seconds,
-                self.settings.backoff_max_seconds,
+                self.settings.row_retry_initial_seconds,
+                self.settings.row_retry_max_seconds,
             )
             batch.conn.commit()
         finally:

@@ -12,7 +12,8 @@ from platform_worker.config import WorkerSettings
 README = Path(__file__).resolve().parents[2] / "README.md"
 
 
-def environment_names(settings: type[BaseSettings]) -> list[str]:
+def environment_names(settings: type[BaseSettings], with_old_names: bool = False) -> list[str]:
+    """Each setting's name; `with_old_names` adds the names kept as aliases for one release."""
     prefix = settings.model_config.get("env_prefix", "")
     names = []
     for field_name, field in settings.model_fields.items():
@@ -22,7 +23,7 @@ def environment_names(settings: type[BaseSettings]) -> list[str]:
         elif isinstance(alias, str):
             names.append(alias)
         else:
-            names.append(alias.choices[0])
+            names.extend(alias.choices if with_old_names else alias.choices[:1])
     return names
 
 
@@ -39,7 +40,7 @@ def test_the_readme_documents_no_setting_that_does_not_exist():
     known = {
         name
         for settings in (ApiSettings, RelaySettings, WorkerSettings)
-        for name in environment_names(settings)
+        for name in environment_names(settings, with_old_names=True)
     }
     documented = set(re.findall(r"`((?:API|RELAY|WORKER)_[A-Z_]+)`", README.read_text()))
 

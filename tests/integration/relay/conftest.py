@@ -44,8 +44,10 @@ def relay_settings(relay_database_url, test_env):
     return Settings(
         DATABASE_URL=relay_database_url,
         KAFKA_BROKERS=test_env.kafka_brokers,
-        backoff_initial_seconds=0.2,
-        backoff_max_seconds=2.0,
+        RELAY_OUTAGE_BACKOFF_INITIAL_SECONDS=0.2,
+        RELAY_OUTAGE_BACKOFF_MAX_SECONDS=2.0,
+        RELAY_ROW_RETRY_INITIAL_SECONDS=0.2,
+        RELAY_ROW_RETRY_MAX_SECONDS=2.0,
     )
 
 
@@ -56,8 +58,10 @@ def relay_env(relay_database_url, test_env):
         "DATABASE_URL": relay_database_url,
         "KAFKA_BROKERS": test_env.kafka_brokers,
         "ENVIRONMENT": "test",
-        "RELAY_BACKOFF_INITIAL_SECONDS": "0.2",
-        "RELAY_BACKOFF_MAX_SECONDS": "2",
+        "RELAY_OUTAGE_BACKOFF_INITIAL_SECONDS": "0.2",
+        "RELAY_OUTAGE_BACKOFF_MAX_SECONDS": "2",
+        "RELAY_ROW_RETRY_INITIAL_SECONDS": "0.2",
+        "RELAY_ROW_RETRY_MAX_SECONDS": "2",
     }
 
 

@@ -64,7 +64,10 @@ def outage_lines(relay) -> list[dict]:
 def test_a_kafka_outage_delays_but_loses_nothing_and_the_relay_neither_floods_logs_nor_crashes(
     relay_env, relay_engine, relay_topic, test_env
 ):
-    defaults = {"RELAY_BACKOFF_INITIAL_SECONDS": "0.5", "RELAY_BACKOFF_MAX_SECONDS": "10"}
+    defaults = {
+        "RELAY_OUTAGE_BACKOFF_INITIAL_SECONDS": "0.5", "RELAY_OUTAGE_BACKOFF_MAX_SECONDS": "10",
+        "RELAY_ROW_RETRY_INITIAL_SECONDS": "0.5", "RELAY_ROW_RETRY_MAX_SECONDS": "10",
+    }
     relay = start_relay(relay_env, **defaults)
     leaving = start_relay(relay_env, **defaults)
     payments = Payments(relay_engine, relay_topic)

@@ -30,3 +30,22 @@ def test_a_delivery_timeout_shorter_than_one_request_is_refused_at_start_up(monk
     monkeypatch.setenv("RELAY_REQUEST_TIMEOUT_MS", "5000")
     with pytest.raises(ValidationError):
         Settings()
+
+
+def test_the_outage_backoff_and_the_row_retry_schedule_are_set_apart(monkeypatch):
+    monkeypatch.setenv("RELAY_OUTAGE_BACKOFF_INITIAL_SECONDS", "0.1")
+    monkeypatch.setenv("RELAY_OUTAGE_BACKOFF_MAX_SECONDS", "3")
+    monkeypatch.setenv("RELAY_ROW_RETRY_INITIAL_SECONDS", "2")
+    monkeypatch.setenv("RELAY_ROW_RETRY_MAX_SECONDS", "60")
+    settings = Settings()
+    assert (settings.outage_backoff_initial_seconds, settings.outage_backoff_max_seconds) == (0.1, 3)
+    assert (settings.row_retry_initial_seconds, settings.row_retry_max_seconds) == (2, 60)
+
+
+def test_the_old_backoff_names_still_set_both_until_the_new_names_are_given(monkeypatch):
+    monkeypatch.setenv("RELAY_BACKOFF_INITIAL_SECONDS", "0.3")
+    monkeypatch.setenv("RELAY_BACKOFF_MAX_SECONDS", "7")
+    monkeypatch.setenv("RELAY_ROW_RETRY_MAX_SECONDS", "60")
+    settings = Settings()
+    assert (settings.outage_backoff_initial_seconds, settings.outage_backoff_max_seconds) == (0.3, 7)
+    assert (settings.row_retry_initial_seconds, settings.row_retry_max_seconds) == (0.3, 60)
