@@ -1,6 +1,7 @@
-"""Every error the API can answer with: one hierarchy, each class carrying its HTTP status and code.
+"""The errors of the domain and the service layer: one hierarchy, each class carrying its status and code.
 
-The codes are DESIGN.md's error table; only the entrypoint turns them into HTTP.
+The codes are DESIGN.md's error table; only the entrypoint turns them into HTTP, and the errors
+only HTTP can cause (token, method, body size, database unreachable) live there too.
 """
 
 
@@ -16,10 +17,6 @@ class ApiError(Exception):
 
 class ValidationFailed(ApiError):
     status, code, default_message = 400, "VALIDATION_ERROR", "invalid request"
-
-
-class Unauthorized(ApiError):
-    status, code, default_message = 401, "UNAUTHORIZED", "admin token missing or wrong"
 
 
 class Forbidden(ApiError):
@@ -48,10 +45,6 @@ class OrderNotFound(NotFound):
 
 class CouponNotFound(NotFound):
     code, default_message = "COUPON_NOT_FOUND", "coupon not found"
-
-
-class MethodNotAllowed(ApiError):
-    status, code, default_message = 405, "METHOD_NOT_ALLOWED", "method not allowed"
 
 
 class Conflict(ApiError):
@@ -88,11 +81,3 @@ class CouponAlreadyIssued(Conflict):
 
 class IdempotencyKeyReused(Conflict):
     code, default_message = "IDEMPOTENCY_KEY_REUSED", "the idempotency key was used for another request"
-
-
-class PayloadTooLarge(ApiError):
-    status, code, default_message = 413, "PAYLOAD_TOO_LARGE", "request body too large"
-
-
-class ServiceUnavailable(ApiError):
-    status, code, default_message = 503, "SERVICE_UNAVAILABLE", "database unavailable"

@@ -4,8 +4,8 @@ from functools import wraps
 
 from flask import request
 
-from order_api.domain import errors
 from order_api.entrypoints.context import settings
+from order_api.entrypoints.errors import Unauthorized
 
 ADMIN_SECURITY = [{"bearerAuth": []}]
 
@@ -16,7 +16,7 @@ def require_admin(view):
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
         expected = settings().admin_token or ""
         if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected.encode()):
-            raise errors.Unauthorized()
+            raise Unauthorized()
         return view(*args, **kwargs)
 
     return guarded

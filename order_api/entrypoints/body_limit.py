@@ -8,7 +8,7 @@ sets `X-Request-ID` itself, as observability does for every other response.
 import io
 import json
 
-from order_api.domain.errors import PayloadTooLarge
+from order_api.entrypoints.errors import PayloadTooLarge
 from order_api.entrypoints.observability import REQUEST_ID_HEADER, request_id
 
 

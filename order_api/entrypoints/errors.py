@@ -16,12 +16,29 @@ from order_api.entrypoints.path_ids import NoSuchId
 
 log = structlog.get_logger()
 
+
+class Unauthorized(errors.ApiError):
+    status, code, default_message = 401, "UNAUTHORIZED", "admin token missing or wrong"
+
+
+class MethodNotAllowed(errors.ApiError):
+    status, code, default_message = 405, "METHOD_NOT_ALLOWED", "method not allowed"
+
+
+class PayloadTooLarge(errors.ApiError):
+    status, code, default_message = 413, "PAYLOAD_TOO_LARGE", "request body too large"
+
+
+class ServiceUnavailable(errors.ApiError):
+    status, code, default_message = 503, "SERVICE_UNAVAILABLE", "database unavailable"
+
+
 HTTP_CODES = {
     400: errors.ValidationFailed,
-    401: errors.Unauthorized,
+    401: Unauthorized,
     404: errors.NotFound,
-    405: errors.MethodNotAllowed,
-    413: errors.PayloadTooLarge,
+    405: MethodNotAllowed,
+    413: PayloadTooLarge,
     415: errors.ValidationFailed,
     422: errors.ValidationFailed,
 }
@@ -72,7 +89,7 @@ def handle_unexpected(exception: Exception):
         isinstance(exception, DBAPIError) and exception.connection_invalidated
     ):
         log.warning("database_unavailable", error=str(exception)[:300])
-        return render(errors.ServiceUnavailable())
+        return render(ServiceUnavailable())
     log.exception("unhandled_error")
     return render(errors.ApiError())
 

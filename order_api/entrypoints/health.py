@@ -2,9 +2,9 @@
 from order_api.entrypoints.blueprint import Blueprint
 from sqlalchemy import text
 
-from order_api.domain import errors
 from order_api.entrypoints import schemas as s
 from order_api.entrypoints.context import resources
+from order_api.entrypoints.errors import ServiceUnavailable
 from order_api.entrypoints.observability import metrics_text
 
 blp = Blueprint("health", __name__, description="Health and metrics")
@@ -24,7 +24,7 @@ def readyz():
         with resources().engine.connect() as connection:
             connection.execute(text("SELECT 1"))
     except Exception as error:
-        raise errors.ServiceUnavailable(f"database unavailable: {type(error).__name__}") from error
+        raise ServiceUnavailable(f"database unavailable: {type(error).__name__}") from error
     return {"status": "ready"}
 
 

@@ -4,6 +4,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from order_api.domain import errors, rules
+from order_api.entrypoints import errors as http_errors  # noqa: F401  the errors only HTTP causes subclass ApiError there
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
 
