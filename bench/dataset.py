@@ -46,13 +46,13 @@ def payable_orders(database_url: str, count: int, users_count: int = 50, options
                 session, name="bench T-shirt", price=1000, category="clothes",
                 options=[{"color": f"c{i}", "size": "M", "stock": 10**9} for i in range(options_count)],
             )
-            option_ids = [option["productOptionId"] for option in product["options"]]
+            option_ids = [option.id for option in product.options]
             templates = []
             for i in range(users_count):
-                user_id = users.create_user(session)["userId"]
+                user_id = users.create_user(session).id
                 users.charge(session, user_id, 10**13)
                 line = orders.OrderLine(option_ids[i % options_count], 1)
-                templates.append(orders.place_order(session, user_id=user_id, lines=[line], ttl_seconds=3600, now=now)["orderId"])
+                templates.append(orders.place_order(session, user_id=user_id, lines=[line], ttl_seconds=3600, now=now).order.id)
         per_user = max(0, -(-count // users_count) - 1)
         with engine.begin() as conn:
             conn.execute(_CLONE, {"templates": templates, "per_user": per_user})

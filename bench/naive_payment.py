@@ -23,16 +23,16 @@ from order_api.adapters.database import engine_for, in_transaction, session_fact
 from order_api.config import Settings
 from order_api.domain import errors
 from order_api.entrypoints.cli import gunicorn_options
-from order_api.entrypoints.schemas import PaymentResponse
-from order_api.service_layer.payment import PayOrder, order_processed, receipt, settle
+from order_api.entrypoints.views import PaymentResponse
+from order_api.service_layer.payment import PayOrder, Settlement, order_processed, settle
 
 TIMEOUT_MS = 5000  # the relay's request, delivery and blocking timeouts are 5-10 s
 
 
-def pay_without_outbox(session: Session, command: PayOrder, now: datetime) -> tuple[dict, bytes]:
-    """order_api.service_layer.payment.pay, minus the outbox row; returns the receipt and the message."""
+def pay_without_outbox(session: Session, command: PayOrder, now: datetime) -> tuple[Settlement, bytes]:
+    """order_api.service_layer.payment.pay, minus the outbox row; returns the settlement and the message."""
     settled = settle(session, command, now)
-    return receipt(settled), order_processed(settled).model_dump_json().encode()
+    return settled, order_processed(settled).model_dump_json().encode()
 
 
 def make_producer(settings: Settings) -> KafkaProducer:

@@ -29,15 +29,15 @@ def seed(session: Session) -> dict | None:
         return None
     user_ids = []
     for balance in BALANCES:
-        user_id = users.create_user(session)["userId"]
+        user_id = users.create_user(session).id
         users.charge(session, user_id, balance)
         user_ids.append(user_id)
-    product_ids = [products.create_product(session, **product)["productId"] for product in PRODUCTS]
+    product_ids = [products.create_product(session, **product).id for product in PRODUCTS]
     coupon = coupons.create_coupon(
         session, name="Demo 10% off", discount_rate=10, total_quantity=100,
         expires_at=datetime.now(timezone.utc) + timedelta(days=365),
     )
-    return {"userIds": user_ids, "productIds": product_ids, "couponId": coupon["couponId"]}
+    return {"userIds": user_ids, "productIds": product_ids, "couponId": coupon.id}
 
 
 def main() -> None:

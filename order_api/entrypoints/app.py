@@ -11,7 +11,7 @@ from order_api.config import Settings, get_settings
 from order_api.entrypoints.body_limit import BodyLimit
 from order_api.entrypoints import coupons, errors, health, observability, orders, path_ids, products, users
 from order_api.entrypoints.context import EXTENSION, Resources
-from order_api.entrypoints.schemas import ErrorResponse
+from order_api.entrypoints.views import ErrorResponse
 
 
 class OrderApi(Api):

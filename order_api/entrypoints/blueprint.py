@@ -3,7 +3,7 @@ and documenting the 413 every JSON body can get."""
 import flask_smorest
 from webargs.flaskparser import FlaskParser
 
-from order_api.entrypoints.schemas import ErrorResponse
+from order_api.entrypoints.views import ErrorResponse
 
 
 class Parser(FlaskParser):

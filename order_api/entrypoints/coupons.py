@@ -1,7 +1,7 @@
 """HTTP: coupons (created by an admin) and issuing one to a user."""
 from order_api.entrypoints.blueprint import Blueprint
 
-from order_api.entrypoints import schemas as s
+from order_api.entrypoints import schemas as s, views as v
 from order_api.entrypoints.auth import ADMIN_SECURITY, require_admin
 from order_api.entrypoints.context import transaction, utc_now
 from order_api.service_layer import coupons
@@ -13,8 +13,8 @@ blp = Blueprint("coupons", __name__, url_prefix="/api/coupons", description="Cou
 @require_admin
 @blp.doc(security=ADMIN_SECURITY)
 @blp.arguments(s.CreateCouponRequest())
-@blp.response(201, s.CouponResponse())
-@blp.alt_response(401, schema=s.ErrorResponse, description="UNAUTHORIZED")
+@blp.response(201, v.CouponResponse())
+@blp.alt_response(401, schema=v.ErrorResponse, description="UNAUTHORIZED")
 def create_coupon(body):
     return transaction(
         lambda session: coupons.create_coupon(
@@ -26,9 +26,9 @@ def create_coupon(body):
 
 @blp.route("/<id(coupon):couponId>/issue", methods=["POST"])
 @blp.arguments(s.IssueCouponRequest())
-@blp.response(201, s.UserCouponResponse())
-@blp.alt_response(404, schema=s.ErrorResponse, description="COUPON_NOT_FOUND, USER_NOT_FOUND")
-@blp.alt_response(409, schema=s.ErrorResponse, description="COUPON_SOLD_OUT, COUPON_ALREADY_ISSUED, INVALID_COUPON")
+@blp.response(201, v.UserCouponResponse())
+@blp.alt_response(404, schema=v.ErrorResponse, description="COUPON_NOT_FOUND, USER_NOT_FOUND")
+@blp.alt_response(409, schema=v.ErrorResponse, description="COUPON_SOLD_OUT, COUPON_ALREADY_ISSUED, INVALID_COUPON")
 def issue_coupon(body, couponId: int):
     now = utc_now()
     return transaction(

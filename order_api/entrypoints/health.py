@@ -2,7 +2,7 @@
 from order_api.entrypoints.blueprint import Blueprint
 from sqlalchemy import text
 
-from order_api.entrypoints import schemas as s
+from order_api.entrypoints import views as v
 from order_api.entrypoints.context import resources
 from order_api.entrypoints.errors import ServiceUnavailable
 from order_api.entrypoints.observability import metrics_text
@@ -11,14 +11,14 @@ blp = Blueprint("health", __name__, description="Health and metrics")
 
 
 @blp.route("/healthz", methods=["GET"])
-@blp.response(200, s.HealthResponse())
+@blp.response(200, v.HealthResponse())
 def healthz():
     return {"status": "ok"}
 
 
 @blp.route("/readyz", methods=["GET"])
-@blp.response(200, s.HealthResponse())
-@blp.alt_response(503, schema=s.ErrorResponse, description="SERVICE_UNAVAILABLE")
+@blp.response(200, v.HealthResponse())
+@blp.alt_response(503, schema=v.ErrorResponse, description="SERVICE_UNAVAILABLE")
 def readyz():
     try:
         with resources().engine.connect() as connection:

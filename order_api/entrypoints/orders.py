@@ -9,7 +9,7 @@ from flask import jsonify, request
 from order_api.entrypoints.blueprint import Blueprint
 
 from order_api.domain import errors
-from order_api.entrypoints import schemas as s
+from order_api.entrypoints import schemas as s, views as v
 from order_api.entrypoints.context import settings, transaction, utc_now
 from order_api.entrypoints.observability import count_payment
 from order_api.service_layer import idempotency, orders
@@ -18,14 +18,14 @@ from order_api.service_layer.payment import PayOrder, pay
 blp = Blueprint("orders", __name__, url_prefix="/api/orders", description="Orders and payment")
 
 PAYMENT_CONFLICTS = "INSUFFICIENT_BALANCE, ORDER_EXPIRED, ALREADY_PAID, INVALID_COUPON, IDEMPOTENCY_KEY_REUSED"
-PAYMENT_RESPONSE = s.PaymentResponse()  # built once: marshmallow schemas are reusable and costly to build
+PAYMENT_RESPONSE = v.PaymentResponse()  # built once: marshmallow schemas are reusable and costly to build
 
 
 @blp.route("", methods=["POST"])
 @blp.arguments(s.PlaceOrderRequest())
-@blp.response(201, s.OrderResponse())
-@blp.alt_response(404, schema=s.ErrorResponse, description="USER_NOT_FOUND, PRODUCT_OPTION_NOT_FOUND")
-@blp.alt_response(409, schema=s.ErrorResponse, description="INSUFFICIENT_STOCK")
+@blp.response(201, v.OrderResponse())
+@blp.alt_response(404, schema=v.ErrorResponse, description="USER_NOT_FOUND, PRODUCT_OPTION_NOT_FOUND")
+@blp.alt_response(409, schema=v.ErrorResponse, description="INSUFFICIENT_STOCK")
 def place_order(body):
     lines = [orders.OrderLine(i["productOptionId"], i["quantity"]) for i in body["items"]]
     now, ttl = utc_now(), settings().order_ttl_seconds
@@ -35,8 +35,8 @@ def place_order(body):
 
 
 @blp.route("/<id(order):orderId>", methods=["GET"])
-@blp.response(200, s.OrderResponse())
-@blp.alt_response(404, schema=s.ErrorResponse, description="ORDER_NOT_FOUND")
+@blp.response(200, v.OrderResponse())
+@blp.alt_response(404, schema=v.ErrorResponse, description="ORDER_NOT_FOUND")
 def show_order(orderId: int):
     now = utc_now()
     return transaction(lambda session: orders.show_order(session, orderId, now))
@@ -45,10 +45,10 @@ def show_order(orderId: int):
 @blp.route("/<id(order):orderId>/payment", methods=["POST"])
 @blp.arguments(s.IdempotencyHeaders(), location="headers")
 @blp.arguments(s.PaymentRequest())
-@blp.response(200, s.PaymentResponse())
-@blp.alt_response(403, schema=s.ErrorResponse, description="FORBIDDEN")
-@blp.alt_response(404, schema=s.ErrorResponse, description="ORDER_NOT_FOUND, USER_NOT_FOUND, COUPON_NOT_FOUND")
-@blp.alt_response(409, schema=s.ErrorResponse, description=PAYMENT_CONFLICTS)
+@blp.response(200, v.PaymentResponse())
+@blp.alt_response(403, schema=v.ErrorResponse, description="FORBIDDEN")
+@blp.alt_response(404, schema=v.ErrorResponse, description="ORDER_NOT_FOUND, USER_NOT_FOUND, COUPON_NOT_FOUND")
+@blp.alt_response(409, schema=v.ErrorResponse, description=PAYMENT_CONFLICTS)
 def pay_order(headers, body, orderId: int):
     command = PayOrder(order_id=orderId, user_id=body["userId"], coupon_id=body["couponId"])
     key = headers.get("idempotency_key")

@@ -1,7 +1,7 @@
 """HTTP: products (created by an admin) with their options."""
 from order_api.entrypoints.blueprint import Blueprint
 
-from order_api.entrypoints import schemas as s
+from order_api.entrypoints import schemas as s, views as v
 from order_api.entrypoints.auth import ADMIN_SECURITY, require_admin
 from order_api.entrypoints.context import transaction
 from order_api.service_layer import products
@@ -13,14 +13,14 @@ blp = Blueprint("products", __name__, url_prefix="/api/products", description="P
 @require_admin
 @blp.doc(security=ADMIN_SECURITY)
 @blp.arguments(s.CreateProductRequest())
-@blp.response(201, s.ProductResponse())
-@blp.alt_response(401, schema=s.ErrorResponse, description="UNAUTHORIZED")
+@blp.response(201, v.ProductResponse())
+@blp.alt_response(401, schema=v.ErrorResponse, description="UNAUTHORIZED")
 def create_product(body):
     return transaction(lambda session: products.create_product(session, **body))
 
 
 @blp.route("/<id(product):productId>", methods=["GET"])
-@blp.response(200, s.ProductResponse())
-@blp.alt_response(404, schema=s.ErrorResponse, description="PRODUCT_NOT_FOUND")
+@blp.response(200, v.ProductResponse())
+@blp.alt_response(404, schema=v.ErrorResponse, description="PRODUCT_NOT_FOUND")
 def get_product(productId: int):
     return transaction(lambda session: products.get_product(session, productId))

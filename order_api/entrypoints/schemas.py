@@ -1,4 +1,5 @@
-"""Request and response bodies (marshmallow): what is validated, and what /openapi.json shows.
+"""Request bodies (marshmallow): what is validated, and what /openapi.json shows of it. The
+answers are read models, in views.py.
 
 Integers are strict (no strings, floats or booleans) and bounded to 64 bits; unknown fields are
 ignored; strings refuse NUL characters, which PostgreSQL cannot store.
@@ -60,9 +61,6 @@ class UtcDateTime(fields.DateTime):
         return value.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-# Requests
-
-
 class CreateUserRequest(Base):
     pass
 
@@ -116,84 +114,3 @@ class IdempotencyHeaders(Base):
         validate=validate.Length(min=1, max=255),
         metadata={"description": "Repeat a request safely: the same key and body get the first answer."},
     )
-
-
-# Responses
-
-
-class ErrorBody(ma.Schema):
-    code = fields.String(required=True)
-    message = fields.String(required=True)
-
-
-class ErrorResponse(ma.Schema):
-    error = fields.Nested(ErrorBody, required=True)
-
-
-class BalanceResponse(ma.Schema):
-    userId = fields.Integer(required=True)
-    balance = fields.Integer(required=True)
-
-
-class OptionResponse(ma.Schema):
-    productOptionId = fields.Integer(required=True)
-    color = fields.String(required=True)
-    size = fields.String(required=True)
-    stock = fields.Integer(required=True, metadata={"description": "available: stock − reserved"})
-
-
-class ProductResponse(ma.Schema):
-    productId = fields.Integer(required=True)
-    name = fields.String(required=True)
-    price = fields.Integer(required=True)
-    category = fields.String(required=True)
-    options = fields.List(fields.Nested(OptionResponse), required=True)
-
-
-class CouponResponse(ma.Schema):
-    couponId = fields.Integer(required=True)
-    name = fields.String(required=True)
-    discountRate = fields.Integer(required=True)
-    totalQuantity = fields.Integer(required=True)
-    issuedQuantity = fields.Integer(required=True)
-    expiresAt = UtcDateTime(required=True)
-
-
-class UserCouponResponse(ma.Schema):
-    userCouponId = fields.Integer(required=True)
-    couponId = fields.Integer(required=True)
-    userId = fields.Integer(required=True)
-
-
-class OrderItemResponse(ma.Schema):
-    productOptionId = fields.Integer(required=True)
-    productName = fields.String(required=True)
-    price = fields.Integer(required=True)
-    quantity = fields.Integer(required=True)
-    subtotal = fields.Integer(required=True)
-
-
-class OrderResponse(ma.Schema):
-    orderId = fields.Integer(required=True)
-    userId = fields.Integer(required=True)
-    items = fields.List(fields.Nested(OrderItemResponse), required=True)
-    totalAmount = fields.Integer(required=True)
-    discountAmount = fields.Integer(required=True)
-    finalAmount = fields.Integer(required=True, allow_none=True)
-    status = fields.String(required=True, validate=validate.OneOf(["PENDING", "PAID", "EXPIRED"]))
-    createdAt = UtcDateTime(required=True)
-    paidAt = UtcDateTime(required=True, allow_none=True)
-    expiresAt = UtcDateTime(required=True)
-
-
-class PaymentResponse(ma.Schema):
-    orderId = fields.Integer(required=True)
-    status = fields.String(required=True, validate=validate.OneOf(["PAID"]))
-    paidAmount = fields.Integer(required=True)
-    discountAmount = fields.Integer(required=True)
-    remainingBalance = fields.Integer(required=True)
-    paidAt = UtcDateTime(required=True)
-
-
-class HealthResponse(ma.Schema):
-    status = fields.String(required=True)

@@ -9,27 +9,16 @@ from order_api.domain import errors
 from order_api.service_layer.users import get_user
 
 
-def coupon_view(coupon: Coupon) -> dict:
-    return {
-        "couponId": coupon.id,
-        "name": coupon.name,
-        "discountRate": coupon.discount_rate,
-        "totalQuantity": coupon.total_quantity,
-        "issuedQuantity": coupon.issued_quantity,
-        "expiresAt": coupon.expires_at,
-    }
-
-
 def create_coupon(
     session: Session, *, name: str, discount_rate: int, total_quantity: int, expires_at: datetime
-) -> dict:
+) -> Coupon:
     coupon = Coupon(
         name=name, discount_rate=discount_rate, total_quantity=total_quantity, issued_quantity=0,
         expires_at=expires_at,
     )
     session.add(coupon)
     session.flush()
-    return coupon_view(coupon)
+    return coupon
 
 
 def get_coupon(session: Session, coupon_id: int, *, for_update: bool = False) -> Coupon:
@@ -42,7 +31,7 @@ def get_coupon(session: Session, coupon_id: int, *, for_update: bool = False) ->
     return coupon
 
 
-def issue_coupon(session: Session, *, coupon_id: int, user_id: int, now: datetime) -> dict:
+def issue_coupon(session: Session, *, coupon_id: int, user_id: int, now: datetime) -> UserCoupon:
     coupon = get_coupon(session, coupon_id, for_update=True)
     get_user(session, user_id)
     held = select(UserCoupon.id).where(UserCoupon.user_id == user_id, UserCoupon.coupon_id == coupon_id)
@@ -56,7 +45,7 @@ def issue_coupon(session: Session, *, coupon_id: int, user_id: int, now: datetim
     user_coupon = UserCoupon(user_id=user_id, coupon_id=coupon_id, issued_at=now)
     session.add(user_coupon)
     session.flush()
-    return {"userCouponId": user_coupon.id, "couponId": coupon_id, "userId": user_id}
+    return user_coupon
 
 
 def lock_usable_coupon(session: Session, *, coupon_id: int, user_id: int, now: datetime) -> tuple[Coupon, UserCoupon]:

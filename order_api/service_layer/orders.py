@@ -17,32 +17,20 @@ class OrderLine:
     quantity: int
 
 
-def item_view(item: OrderItem) -> dict:
-    return {
-        "productOptionId": item.product_option_id,
-        "productName": item.product_name,
-        "price": item.price,
-        "quantity": item.quantity,
-        "subtotal": item.subtotal,
-    }
+@dataclass(frozen=True)
+class OrderAsOf:
+    """An order as seen at one moment: a pending order past its expiry is EXPIRED even before
+    the sweep has marked it."""
+
+    order: Order
+    status: str
+
+    @classmethod
+    def seen(cls, order: Order, now: datetime) -> "OrderAsOf":
+        return cls(order, rules.effective_status(order.status, order.expires_at, now))
 
 
-def order_view(order: Order, now: datetime) -> dict:
-    return {
-        "orderId": order.id,
-        "userId": order.user_id,
-        "items": [item_view(item) for item in order.items],
-        "totalAmount": order.total_amount,
-        "discountAmount": order.discount_amount,
-        "finalAmount": order.final_amount,
-        "status": rules.effective_status(order.status, order.expires_at, now),
-        "createdAt": order.created_at,
-        "paidAt": order.paid_at,
-        "expiresAt": order.expires_at,
-    }
-
-
-def place_order(session: Session, *, user_id: int, lines: list[OrderLine], ttl_seconds: int, now: datetime) -> dict:
+def place_order(session: Session, *, user_id: int, lines: list[OrderLine], ttl_seconds: int, now: datetime) -> OrderAsOf:
     rules.ensure_no_duplicate_options([line.product_option_id for line in lines])
     get_user(session, user_id)
     options = lock_options(session, [line.product_option_id for line in lines])
@@ -67,7 +55,7 @@ def place_order(session: Session, *, user_id: int, lines: list[OrderLine], ttl_s
     )
     session.add(order)
     session.flush()
-    return order_view(order, now)
+    return OrderAsOf.seen(order, now)
 
 
 def get_order(session: Session, order_id: int) -> Order:
@@ -77,5 +65,5 @@ def get_order(session: Session, order_id: int) -> Order:
     return order
 
 
-def show_order(session: Session, order_id: int, now: datetime) -> dict:
-    return order_view(get_order(session, order_id), now)
+def show_order(session: Session, order_id: int, now: datetime) -> OrderAsOf:
+    return OrderAsOf.seen(get_order(session, order_id), now)

@@ -35,15 +35,19 @@ class Settlement:
     remaining_balance: int
     paid_at: datetime
 
+    @property
+    def status(self) -> str:
+        return rules.OrderStatus.PAID
 
-def pay(session: Session, command: PayOrder, *, topic: str, now: datetime) -> dict:
+
+def pay(session: Session, command: PayOrder, *, topic: str, now: datetime) -> Settlement:
     """Settle the payment and record its `order.processed` event in the same transaction."""
     settled = settle(session, command, now)
     add_event(
         session, aggregatetype=AGGREGATE_TYPE, aggregateid=str(settled.order.id), event_type=EVENT_TYPE,
         topic=topic, payload=order_processed(settled).model_dump(mode="json"),
     )
-    return receipt(settled)
+    return settled
 
 
 def settle(session: Session, command: PayOrder, now: datetime) -> Settlement:
@@ -102,14 +106,3 @@ def order_processed(settled: Settlement) -> OrderProcessedMessage:
         ],
         processedAt=iso_millis(settled.paid_at),
     )
-
-
-def receipt(settled: Settlement) -> dict:
-    return {
-        "orderId": settled.order.id,
-        "status": rules.OrderStatus.PAID,
-        "paidAmount": settled.final_amount,
-        "discountAmount": settled.discount_amount,
-        "remainingBalance": settled.remaining_balance,
-        "paidAt": settled.paid_at,
-    }

@@ -6,34 +6,21 @@ from order_api.adapters.orm import Product, ProductOption
 from order_api.domain import errors
 
 
-def product_view(product: Product) -> dict:
-    return {
-        "productId": product.id,
-        "name": product.name,
-        "price": product.price,
-        "category": product.category,
-        "options": [
-            {"productOptionId": o.id, "color": o.color, "size": o.size, "stock": o.available}
-            for o in product.options
-        ],
-    }
-
-
-def create_product(session: Session, *, name: str, price: int, category: str, options: list[dict]) -> dict:
+def create_product(session: Session, *, name: str, price: int, category: str, options: list[dict]) -> Product:
     product = Product(name=name, price=price, category=category)
     product.options = [
         ProductOption(color=o["color"], size=o["size"], stock=o["stock"], reserved_stock=0) for o in options
     ]
     session.add(product)
     session.flush()
-    return product_view(product)
+    return product
 
 
-def get_product(session: Session, product_id: int) -> dict:
+def get_product(session: Session, product_id: int) -> Product:
     product = session.get(Product, product_id)
     if product is None:
         raise errors.ProductNotFound(f"product {product_id} not found")
-    return product_view(product)
+    return product
 
 
 def lock_options(session: Session, option_ids: list[int], *, with_product: bool = True) -> dict[int, ProductOption]:

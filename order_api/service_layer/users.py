@@ -6,15 +6,11 @@ from order_api.adapters.orm import BalanceLog, User
 from order_api.domain import errors, rules
 
 
-def balance_view(user: User) -> dict:
-    return {"userId": user.id, "balance": user.balance}
-
-
-def create_user(session: Session) -> dict:
+def create_user(session: Session) -> User:
     user = User(balance=0)
     session.add(user)
     session.flush()
-    return balance_view(user)
+    return user
 
 
 def get_user(session: Session, user_id: int, *, for_update: bool = False) -> User:
@@ -27,8 +23,8 @@ def get_user(session: Session, user_id: int, *, for_update: bool = False) -> Use
     return user
 
 
-def get_balance(session: Session, user_id: int) -> dict:
-    return balance_view(get_user(session, user_id))
+def get_balance(session: Session, user_id: int) -> User:
+    return get_user(session, user_id)
 
 
 def change_balance(session: Session, user: User, new_balance: int, code: str, ref_id: int | None) -> None:
@@ -45,8 +41,8 @@ def change_balance(session: Session, user: User, new_balance: int, code: str, re
     user.balance = new_balance
 
 
-def charge(session: Session, user_id: int, amount: int) -> dict:
+def charge(session: Session, user_id: int, amount: int) -> User:
     user = get_user(session, user_id, for_update=True)
     change_balance(session, user, rules.charged_balance(user.balance, amount), rules.BalanceLogCode.CHARGE, None)
     session.flush()
-    return balance_view(user)
+    return user
