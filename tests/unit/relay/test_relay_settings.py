@@ -32,20 +32,27 @@ def test_a_delivery_timeout_shorter_than_one_request_is_refused_at_start_up(monk
         Settings()
 
 
-def test_the_outage_backoff_and_the_row_retry_schedule_are_set_apart(monkeypatch):
-    monkeypatch.setenv("RELAY_OUTAGE_BACKOFF_INITIAL_SECONDS", "0.1")
-    monkeypatch.setenv("RELAY_OUTAGE_BACKOFF_MAX_SECONDS", "3")
-    monkeypatch.setenv("RELAY_ROW_RETRY_INITIAL_SECONDS", "2")
-    monkeypatch.setenv("RELAY_ROW_RETRY_MAX_SECONDS", "60")
-    settings = Settings()
-    assert (settings.outage_backoff_initial_seconds, settings.outage_backoff_max_seconds) == (0.1, 3)
-    assert (settings.row_retry_initial_seconds, settings.row_retry_max_seconds) == (2, 60)
 
-
-def test_the_old_backoff_names_still_set_both_until_the_new_names_are_given(monkeypatch):
-    monkeypatch.setenv("RELAY_BACKOFF_INITIAL_SECONDS", "0.3")
-    monkeypatch.setenv("RELAY_BACKOFF_MAX_SECONDS", "7")
-    monkeypatch.setenv("RELAY_ROW_RETRY_MAX_SECONDS", "60")
+@pytest.mark.parametrize(
+    "environment, outage_backoff, row_retry",
+    [
+        (
+            {"RELAY_OUTAGE_BACKOFF_INITIAL_SECONDS": "0.1", "RELAY_OUTAGE_BACKOFF_MAX_SECONDS": "3",
+             "RELAY_ROW_RETRY_INITIAL_SECONDS": "2", "RELAY_ROW_RETRY_MAX_SECONDS": "60"},
+            (0.1, 3), (2, 60),
+        ),
+        (
+            {"RELAY_BACKOFF_INITIAL_SECONDS": "0.3", "RELAY_BACKOFF_MAX_SECONDS": "7", "RELAY_ROW_RETRY_MAX_SECONDS": "60"},
+            (0.3, 7), (0.3, 60),
+        ),
+    ],
+    ids=["each-its-own", "old-names-set-both-new-names-win"],
+)
+def test_the_outage_backoff_and_the_row_retry_schedule_have_settings_of_their_own(
+    monkeypatch, environment, outage_backoff, row_retry
+):
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
     settings = Settings()
-    assert (settings.outage_backoff_initial_seconds, settings.outage_backoff_max_seconds) == (0.3, 7)
-    assert (settings.row_retry_initial_seconds, settings.row_retry_max_seconds) == (0.3, 60)
+    assert (settings.outage_backoff_initial_seconds, settings.outage_backoff_max_seconds) == outage_backoff
+    assert (settings.row_retry_initial_seconds, settings.row_retry_max_seconds) == row_retry
