@@ -63,7 +63,8 @@ class Relay:
 
     def run(self) -> None:
         """Until a signal: drain, keep house, and wait for a NOTIFY or the poll; back off while
-        a dependency is away. The stop flag is looked at once per turn, here."""
+        a dependency is away. The loop looks at the stop flag once per turn, here; a drain under
+        way looks at it only to claim no further batch."""
         log.info("relay.started", batch_size=self.settings.batch_size)
         self.wakeup.wait(0)  # LISTEN before the first drain: no commit after it can go unnoticed
         try:
