@@ -20,7 +20,8 @@ from platform_worker.metrics import WorkerMetrics, serve
 from platform_worker.pauses import FLOOD_GUARD, SINK_DOWN, Pauses
 from platform_worker.process import BatchProcessor
 from platform_worker.retry import RecordRetry
-from platform_worker.runner import RebalanceListener, Worker, install_signal_handlers
+from platform_worker.rebalance import RebalanceListener
+from platform_worker.runner import Worker, install_signal_handlers
 from platform_worker.sink_outage import SinkOutage
 from platform_worker.store import OrderStore, connect
 

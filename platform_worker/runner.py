@@ -22,7 +22,7 @@ from concurrent.futures import TimeoutError as StillWriting
 from dataclasses import dataclass
 
 import structlog
-from kafka import ConsumerRebalanceListener, KafkaConsumer
+from kafka import KafkaConsumer
 from kafka.structs import MemberState
 
 from platform_worker.commits import CommitTracker
@@ -147,50 +147,6 @@ class Worker:
         self.metrics.assigned.set(len(self.consumer.assignment()))
         for tp, lag in lag_by_partition(self.consumer).items():
             self.metrics.lag.labels(tp.topic, str(tp.partition)).set(lag)
-
-
-class RebalanceListener(ConsumerRebalanceListener):
-    """Counts and logs partition moves; hands over revoked partitions' finished offsets (commits.py) and
-    drops them from a batch held through a sink outage (sink_outage.py)."""
-
-    def __init__(self, metrics: WorkerMetrics):
-        self.metrics = metrics
-        self.commits: CommitTracker | None = None
-        self.outage: SinkOutage | None = None
-
-    def on_partitions_assigned(self, assigned):
-        self._count("assigned", assigned)
-
-    def on_partitions_revoked(self, revoked):
-        if self._count("revoked", revoked) and self.commits is not None:
-            self.commits.hand_over(revoked)
-        self._drop_held(revoked)
-        self._drop_lag(revoked)
-
-    def on_partitions_lost(self, lost):
-        if self._count("lost", lost) and self.commits is not None:
-            self.commits.forget(lost)
-        self._drop_held(lost)
-        self._drop_lag(lost)
-
-    def _count(self, event: str, partitions) -> bool:
-        """Count and log a move; False when it moved no partition."""
-        if not partitions:
-            return False
-        self.metrics.partition_changes.labels(event).inc(len(partitions))
-        log.info(f"partitions {event}", partitions=sorted(f"{tp.topic}:{tp.partition}" for tp in partitions))
-        return True
-
-    def _drop_held(self, partitions) -> None:
-        if partitions and self.outage is not None:
-            self.outage.forget(partitions)
-
-    def _drop_lag(self, partitions) -> None:
-        for tp in partitions:
-            try:
-                self.metrics.lag.remove(tp.topic, str(tp.partition))
-            except KeyError:
-                pass
 
 
 def install_signal_handlers(stopping: threading.Event) -> None:
