@@ -13,10 +13,10 @@ SINK_DOWN_REPLIES = [
     "NOREPLICAS Not enough good replicas to write.",
     "BUSY Redis is busy running a script.",
     "NOAUTH Authentication required.",
-    "NOPERM User worker has no permissions to run the 'set' command",
+    "NOPERM this user has no permissions to run the 'set' command",  # the ACL refuses the command: every write
 ]
 RECORD_REPLIES = [
-    "NOPERM No permissions to access a key",
+    "NOPERM this user has no permissions to access one of the keys used as arguments",  # Redis 7: this key only
     "WRONGTYPE Operation against a key holding the wrong kind of value",
     "ERR string exceeds maximum allowed size (proto-max-bulk-len)",
     "SOMETHINGNEW an error this code has never heard of",
