@@ -115,3 +115,25 @@ def test_redis_out_of_memory_is_an_outage_and_the_worker_resumes_by_itself_once_
     wait_for(lambda: stored(redis_client, held) == set(held), timeout=BACK_WITHIN_S, what="the held records stored")
     wait_for(lambda: worker.ready() == 200, timeout=10, what="ready again")
     assert_kept_its_place(worker, test_env, worker_env, generation, members)
+
+
+def test_partitions_moving_to_a_worker_that_joins_during_an_outage_lose_nothing_and_dead_letter_nothing(
+    start_worker, producer, redis_client, redis_config, test_env, worker_env
+):
+    redis_config("maxmemory-policy", "noeviction")
+    redis_config("maxmemory", "1")
+    ids = order_ids(test_env, 600)
+    producer.orders(ids)  # before the first worker starts: the batch it holds spans all six partitions
+    first = start_worker(wait_ready=False, WORKER_BACKOFF_MAX_SECONDS="1")
+    wait_for(lambda: first.metric("worker_sink_down") == 1, timeout=30, what="the first worker holds a batch")
+
+    second = start_worker(wait_ready=False, WORKER_BACKOFF_MAX_SECONDS="1")
+    wait_for(lambda: first.metric("worker_partition_changes_total", event="revoked") == 3
+             and second.metric("worker_assigned_partitions") == 3, timeout=60, what="three partitions moved")
+    assert first.metric("worker_sink_down") == 1 and first.alive()
+
+    redis_client.config_set("maxmemory", "0")
+    wait_for(lambda: stored(redis_client, ids) == set(ids), timeout=BACK_WITHIN_S, what="every record stored")
+    wait_for(lambda: first.ready() == 200 and second.ready() == 200, timeout=15, what="both ready again")
+    assert topic_size(test_env.kafka_brokers, worker_env["WORKER_DLQ_TOPIC"]) == 0
+    assert first.metric("worker_partition_changes_total", event="lost") == 0
