@@ -79,6 +79,28 @@ def outage(component: str) -> Fault:
     return inject
 
 
+def redis_out_of_memory() -> Fault:
+    """Redis refuses every write with OOM: `maxmemory` below what it already uses, policy `noeviction`
+    (so nothing is evicted), then the original settings again. Reads still work."""
+    def inject(ctx: FaultContext, duration_s: float) -> None:
+        import redis
+
+        client = redis.Redis.from_url(ctx.pipeline.env["REDIS_URL"])
+        saved = {name: client.config_get(name)[name] for name in ("maxmemory", "maxmemory-policy")}
+        try:
+            client.config_set("maxmemory-policy", "noeviction")
+            client.config_set("maxmemory", "1")
+            ctx.note("redis maxmemory 1 byte, noeviction: every write refused with OOM")
+            ctx.wait(duration_s)
+        finally:  # whatever happened, Redis takes writes again afterwards
+            for name, value in saved.items():
+                client.config_set(name, value)
+            ctx.note(f"redis memory settings restored ({saved['maxmemory']}, {saved['maxmemory-policy']})")
+            client.close()
+
+    return inject
+
+
 def restart(component: str) -> Fault:
     """An outage of no planned length: stopped, then started at once."""
     stop_and_start = outage(component)

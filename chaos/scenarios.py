@@ -28,6 +28,8 @@ ALL = [
              faults.sigkill("worker-", 5.0)),
     Scenario("kafka_outage", "Kafka stopped for 30 s (stack/native.sh stop kafka), then started", faults.outage("kafka"), 30.0),
     Scenario("redis_outage", "Redis stopped for 30 s (stack/native.sh stop redis), then started", faults.outage("redis"), 30.0),
+    Scenario("redis_oom", "Redis out of memory for 30 s (maxmemory below its use, noeviction: every write refused "
+             "with OOM), then its memory raised again", faults.redis_out_of_memory(), 30.0),
     Scenario("postgres_restart", "PostgreSQL stopped (fast shutdown) and started again; no service restarted",
              faults.restart("postgres")),
     Scenario("random_kills", "2 relays + 2 workers; every 3-8 s one of them (relays and workers in turn, the instance at random) is SIGKILLed and restarted 1-4 s later",

@@ -17,9 +17,12 @@ from platform_worker.consume import make_consumer
 from platform_worker.dead_letter import DeadLetterPublisher, make_producer
 from platform_worker.flood_guard import FloodGuard
 from platform_worker.metrics import WorkerMetrics, serve
+from platform_worker.pauses import FLOOD_GUARD, SINK_DOWN, Pauses
 from platform_worker.process import BatchProcessor
-from platform_worker.retry import RetryPolicy
-from platform_worker.runner import RebalanceListener, Worker, install_signal_handlers
+from platform_worker.retry import RecordRetry
+from platform_worker.rebalance import RebalanceListener
+from platform_worker.runner import Worker, install_signal_handlers
+from platform_worker.sink_outage import SinkOutage
 from platform_worker.store import OrderStore, connect
 
 log = structlog.get_logger("platform_worker")
@@ -45,15 +48,19 @@ def build_worker(settings: WorkerSettings, metrics: WorkerMetrics, stopping: thr
     listener = RebalanceListener(metrics)
     consumer = wait_for_kafka(lambda: make_consumer(settings, listener), stopping)
     listener.commits = commits = CommitTracker(consumer)
-    guard = FloodGuard(settings.flood_guard_share, settings.flood_guard_window_seconds, settings.flood_guard_min_records)
+    pauses = Pauses({FLOOD_GUARD: metrics.flood_guard_tripped, SINK_DOWN: metrics.sink_down},
+                    not_ready=lambda reasons: metrics.set_ready(False, reasons))
     processor = BatchProcessor(
         store=OrderStore(connect(settings.redis_url, settings.redis_timeout_seconds), settings.key_ttl_seconds),
         dead_letters=DeadLetterPublisher(producer, settings.dlq_topic, settings.group_id, settings.dlq_timeout_seconds),
-        retry=RetryPolicy(settings, stopping),
-        guard=guard,
+        retry=RecordRetry(settings, stopping, on_retry=metrics.count_retry),
+        guard=FloodGuard(settings.flood_guard_share, settings.flood_guard_window_seconds, settings.flood_guard_min_records),
+        pauses=pauses,
         metrics=metrics,
+        stopping=stopping,
     )
-    return Worker(consumer, processor, guard, metrics, stopping, commits), producer
+    listener.outage = outage = SinkOutage(processor.finish, pauses, metrics, settings, stopping)
+    return Worker(consumer, processor, outage, pauses, metrics, stopping, commits), producer
 
 
 def freeze_startup_heap() -> None:

@@ -4,7 +4,6 @@ Auto-commit is off: offsets are committed by commits.py, only for batches the wo
 """
 from kafka import ConsumerRebalanceListener, KafkaConsumer, OffsetAndMetadata, TopicPartition
 from kafka.coordinator.assignors.cooperative_sticky import CooperativeStickyAssignor
-from kafka.structs import MemberState
 
 from platform_worker.config import WorkerSettings
 
@@ -45,10 +44,6 @@ def rewind(consumer: KafkaConsumer, batch: Batch) -> None:
     for tp, records in batch.items():
         if records and tp in owned:
             consumer.seek(tp, records[0].offset)
-
-
-def in_stable_group(consumer: KafkaConsumer) -> bool:
-    return consumer.group_metadata().state == MemberState.STABLE
 
 
 def lag_by_partition(consumer: KafkaConsumer) -> dict[TopicPartition, int]:

@@ -1,12 +1,19 @@
-"""The worker's failures, told apart by class: a transient one may succeed later, a poison record never will."""
+"""The worker's failures, told apart by class, by what they mean for the next step: the sink is away
+(wait for it, keep everything), this record was refused (retry it, then dead-letter it), this record
+can never succeed (dead-letter it at once)."""
 
 
 class WorkerError(Exception):
     """Base of every failure the worker handles on purpose."""
 
 
-class TransientError(WorkerError):
-    """The store could not be reached or answered too late; the same record may succeed on retry."""
+class SinkDown(WorkerError):
+    """Redis cannot take writes right now (unreachable, timing out, loading, read-only, out of memory...).
+    Not a record's failure: the batch is held until Redis answers (sink_outage.py)."""
+
+
+class RecordRefused(WorkerError):
+    """Redis refused this one record while it took the others (e.g. an ACL refusing its key)."""
 
 
 class PoisonRecord(WorkerError):
@@ -21,12 +28,8 @@ class DeadLetterFailed(WorkerError):
     """The dead-letter topic did not acknowledge a record, so its offset must not be committed."""
 
 
-class FloodGuardTripped(WorkerError):
-    """Too large a share of recent records failed: the worker stops instead of dead-lettering the topic."""
-
-
 class ShutdownRequested(WorkerError):
-    """The worker was asked to stop while a batch waited on retries; the batch stays uncommitted."""
+    """The worker was asked to stop while a batch waited (on retries or on the sink); it stays uncommitted."""
 
 
 class ReplayNotAcknowledged(WorkerError):

@@ -1,7 +1,8 @@
 """Prometheus metrics and the health endpoints on WORKER_METRICS_PORT.
 
 `/metrics` answers 200 while the process lives (the stack's health check); `/readyz` answers 200
-only while the worker is in its group and consuming, 503 when the flood guard tripped or it stops.
+only while the worker is in its group and consuming, 503 with the reason otherwise (the sink is down,
+the flood guard tripped, a rebalance is under way, the worker stops).
 """
 import threading
 from bisect import bisect_right
@@ -31,7 +32,7 @@ class WorkerMetrics:
             ["error_class"], registry=self.registry,
         )
         self.retry_attempts = Counter(
-            "worker_retry_attempts", "Retries of a batch write after a transient failure", registry=self.registry
+            "worker_retry_attempts", "Writes again of records Redis refused on their own", registry=self.registry
         )
         self.lag = Gauge(
             "worker_consumer_lag", "Records behind the partition's end", ["topic", "partition"], registry=self.registry
@@ -41,9 +42,19 @@ class WorkerMetrics:
         )
         self.registry.register(self.latency)
         self.assigned = Gauge("worker_assigned_partitions", "Partitions this worker owns", registry=self.registry)
+        self.generation = Gauge(
+            "worker_group_generation", "Generation of the consumer group this member is in (it grows with each rebalance)",
+            registry=self.registry,
+        )
         self.ready = Gauge("worker_ready", "1 while the worker is in its group and consuming", registry=self.registry)
         self.flood_guard_tripped = Gauge(
             "worker_flood_guard_tripped", "1 once the flood guard stopped the worker", registry=self.registry
+        )
+        self.sink_down = Gauge(
+            "worker_sink_down", "1 while Redis cannot take writes and the worker holds its batch", registry=self.registry
+        )
+        self.sink_down_seconds = Counter(
+            "worker_sink_down_seconds", "Time spent waiting for Redis during sink outages", registry=self.registry
         )
         self.partition_changes = Counter(
             "worker_partition_changes", "Partitions assigned, revoked or lost in rebalances",
@@ -55,13 +66,21 @@ class WorkerMetrics:
             self.records.labels(result)
 
         self._ready = False
+        self._not_ready_because = "starting"
 
-    def set_ready(self, ready: bool) -> None:
-        self._ready = ready
+    def set_ready(self, ready: bool, reason: str = "") -> None:
+        self._ready, self._not_ready_because = ready, reason
         self.ready.set(1 if ready else 0)
 
     def is_ready(self) -> bool:
         return self._ready
+
+    def not_ready_because(self) -> str:
+        return self._not_ready_because
+
+    def count_retry(self, records: int) -> None:
+        self.retry_attempts.inc()
+        self.records.labels("retried").inc(records)
 
 
 class BatchHistogram(Collector):
@@ -121,7 +140,7 @@ def serve(metrics: WorkerMetrics, host: str, port: int) -> ThreadingWSGIServer:
         if path == "/readyz":
             ok = metrics.is_ready()
             start_response("200 OK" if ok else "503 Service Unavailable", [("Content-Type", "text/plain")])
-            return [b"ready\n" if ok else b"not ready\n"]
+            return [b"ready\n" if ok else f"not ready: {metrics.not_ready_because()}\n".encode()]
         if path == "/healthz":
             start_response("200 OK", [("Content-Type", "text/plain")])
             return [b"ok\n"]

@@ -5,29 +5,38 @@ and decodes batch N+1; N is committed only after it finished, and N+1 is handed 
 A failed batch is rewound (with the one polled after it), so it is polled again; nothing is
 committed past a record that is neither in Redis nor acknowledged by the dead-letter topic.
 
+While a pause is held (pauses.py: the sink is down, the flood guard tripped) the loop pauses every
+partition it owns and goes on polling, which returns nothing but keeps it in its group; a batch polled
+meanwhile is rewound. The writer keeps the batch it holds through a sink outage (sink_outage.py) and
+the loop waits for it without blocking; once no pause is held the partitions are resumed.
+
 Signals only set a flag. On SIGTERM or SIGINT the loop stops polling, finishes the batch in flight
-(or abandons it uncommitted if it is waiting on retries), commits, and returns; the caller closes
-the consumer, which leaves the group.
+(or abandons it uncommitted if it is waiting on retries or on the sink), commits, and returns; the
+caller closes the consumer, which leaves the group.
 """
 import signal
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as StillWriting
 from dataclasses import dataclass
 
 import structlog
-from kafka import ConsumerRebalanceListener, KafkaConsumer
+from kafka import KafkaConsumer
+from kafka.structs import MemberState
 
 from platform_worker.commits import CommitTracker
-from platform_worker.consume import Batch, in_stable_group, lag_by_partition, next_offsets, records_of, rewind
-from platform_worker.errors import DeadLetterFailed, FloodGuardTripped, ShutdownRequested
-from platform_worker.flood_guard import FloodGuard
+from platform_worker.consume import Batch, lag_by_partition, rewind
+from platform_worker.errors import DeadLetterFailed, ShutdownRequested
 from platform_worker.metrics import WorkerMetrics
+from platform_worker.pauses import Pauses
 from platform_worker.process import BatchProcessor, PreparedBatch
+from platform_worker.sink_outage import SinkOutage
 
 log = structlog.get_logger("platform_worker")
 
 POLL_TIMEOUT_MS = 500
+SETTLE_STEP_S = 0.1  # while a pause is held, the loop looks at the batch in flight this often between polls
 REPORT_INTERVAL_S = 1.0
 DEAD_LETTER_BACKOFF_S = 1.0
 
@@ -35,7 +44,7 @@ DEAD_LETTER_BACKOFF_S = 1.0
 @dataclass
 class InFlight:
     batch: Batch
-    done: Future
+    done: Future  # its result: the PreparedBatch finished (without partitions revoked meanwhile)
 
 
 class Worker:
@@ -43,17 +52,20 @@ class Worker:
         self,
         consumer: KafkaConsumer,
         processor: BatchProcessor,
-        guard: FloodGuard,
+        outage: SinkOutage,
+        pauses: Pauses,
         metrics: WorkerMetrics,
         stopping: threading.Event,
         commits: CommitTracker,
     ):
         self.consumer = consumer
         self.processor = processor
-        self.guard = guard
+        self.outage = outage
+        self.pauses = pauses
         self.metrics = metrics
         self.stopping = stopping
         self.commits = commits
+        self._paused = False
         self._reported_at = 0.0
 
     def run(self) -> None:
@@ -62,51 +74,60 @@ class Worker:
             while not self.stopping.is_set():
                 batch = self.consumer.poll(timeout_ms=POLL_TIMEOUT_MS)
                 prepared = self._prepare(batch)
-                if not self._settle(in_flight) and batch:
-                    rewind(self.consumer, batch)
+                in_flight, clear = self._settle(in_flight)
+                if not clear and prepared:
+                    self._hold(batch)
                     prepared = None
-                in_flight = InFlight(batch, writer.submit(self.processor.finish, prepared)) if prepared else None
+                if prepared:
+                    in_flight = InFlight(batch, writer.submit(self.outage.finish, prepared))
                 if not batch:
                     self.commits.caught_up()
                 self._report()
-            self._settle(in_flight)
-        self.metrics.set_ready(False)
+            self._settle(in_flight, wait=True)
+        self.metrics.set_ready(False, "stopping")
         self.commits.commit_now()
 
     def _prepare(self, batch: Batch) -> PreparedBatch | None:
-        if self.guard.tripped:
+        if self.pauses.held:
             self._hold(batch)
             return None
+        if self._paused:
+            self.consumer.resume(*self.consumer.paused())
+            self._paused = False
         if not batch:
             return None
-        try:
-            return self.processor.prepare(records_of(batch))
-        except FloodGuardTripped as error:
-            log.error("flood guard tripped; consumption stopped", error=str(error))
-            self.metrics.flood_guard_tripped.set(1)
+        prepared = self.processor.prepare(batch)
+        if prepared is None:  # the flood guard tripped
             self._hold(batch)
-            return None
+        return prepared
 
-    def _settle(self, in_flight: InFlight | None) -> bool:
-        """Wait for the batch in flight; commit it if it finished, else rewind it. False if it failed."""
+    def _settle(self, in_flight: InFlight | None, wait: bool = False) -> tuple[InFlight | None, bool]:
+        """Wait for the batch in flight and commit it if it finished; while a pause is held, wait only
+        briefly. Returns the batch still in flight (or None) and whether the next batch may follow."""
         if in_flight is None:
-            return True
-        try:
-            in_flight.done.result()
-        except DeadLetterFailed as error:
-            log.error("dead-letter topic did not acknowledge; batch will be polled again", error=str(error))
-            rewind(self.consumer, in_flight.batch)
-            self.stopping.wait(DEAD_LETTER_BACKOFF_S)
-            return False
-        except ShutdownRequested:
-            log.info("stopping while retrying; batch left uncommitted for the next owner")
-            return False
-        self.commits.finished(next_offsets(in_flight.batch))
-        return True
+            return None, True
+        while True:
+            try:
+                finished = in_flight.done.result(timeout=None if wait else SETTLE_STEP_S)
+                break
+            except StillWriting:
+                if self.pauses.held:
+                    return in_flight, False
+            except DeadLetterFailed as error:
+                log.error("dead-letter topic did not acknowledge; batch will be polled again", error=str(error))
+                rewind(self.consumer, in_flight.batch)
+                self.stopping.wait(DEAD_LETTER_BACKOFF_S)
+                return None, False
+            except ShutdownRequested as stopped:
+                log.info("stopping while a batch waited; batch left uncommitted for the next owner", why=str(stopped))
+                return None, False
+        self.commits.finished(finished.offsets)
+        return None, True
 
     def _hold(self, batch: Batch) -> None:
-        """Flood guard tripped: keep the group membership, consume nothing, leave records uncommitted."""
+        """Keep the group membership, consume nothing, leave the records uncommitted."""
         self.consumer.pause(*self.consumer.assignment())
+        self._paused = True
         if batch:
             rewind(self.consumer, batch)
 
@@ -115,46 +136,17 @@ class Worker:
         if now - self._reported_at < REPORT_INTERVAL_S:
             return
         self._reported_at = now
-        self.metrics.set_ready(not self.guard.tripped and in_stable_group(self.consumer))
+        membership = self.consumer.group_metadata()
+        self.metrics.generation.set(membership.generation_id)
+        if self.pauses.held:
+            self.metrics.set_ready(False, self.pauses.describe())
+        elif membership.state != MemberState.STABLE:
+            self.metrics.set_ready(False, "not a stable member of its group (joining or rebalancing)")
+        else:
+            self.metrics.set_ready(True)
         self.metrics.assigned.set(len(self.consumer.assignment()))
         for tp, lag in lag_by_partition(self.consumer).items():
             self.metrics.lag.labels(tp.topic, str(tp.partition)).set(lag)
-
-
-class RebalanceListener(ConsumerRebalanceListener):
-    """Counts and logs partition moves; hands over revoked partitions' finished offsets (commits.py)."""
-
-    def __init__(self, metrics: WorkerMetrics):
-        self.metrics = metrics
-        self.commits: CommitTracker | None = None
-
-    def on_partitions_assigned(self, assigned):
-        self._count("assigned", assigned)
-
-    def on_partitions_revoked(self, revoked):
-        if self._count("revoked", revoked) and self.commits is not None:
-            self.commits.hand_over(revoked)
-        self._drop_lag(revoked)
-
-    def on_partitions_lost(self, lost):
-        if self._count("lost", lost) and self.commits is not None:
-            self.commits.forget(lost)
-        self._drop_lag(lost)
-
-    def _count(self, event: str, partitions) -> bool:
-        """Count and log a move; False when it moved no partition."""
-        if not partitions:
-            return False
-        self.metrics.partition_changes.labels(event).inc(len(partitions))
-        log.info(f"partitions {event}", partitions=sorted(f"{tp.topic}:{tp.partition}" for tp in partitions))
-        return True
-
-    def _drop_lag(self, partitions) -> None:
-        for tp in partitions:
-            try:
-                self.metrics.lag.remove(tp.topic, str(tp.partition))
-            except KeyError:
-                pass
 
 
 def install_signal_handlers(stopping: threading.Event) -> None:

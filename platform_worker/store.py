@@ -1,7 +1,7 @@
 """Redis writes: `SET data:order:processed:{orderId} <value bytes unchanged> EX <ttl>`, one pipeline per batch.
 
-Idempotent: writing a record again leaves the same value. Any Redis failure surfaces as TransientError,
-because a SET of a valid record can only fail for reasons that may pass.
+Idempotent: writing a record again leaves the same value. Every reply is read: the records Redis refused
+on their own are returned; a failure that means Redis is down raises SinkDown (sink_failures.py decides).
 """
 import hiredis
 import redis
@@ -9,7 +9,8 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from platform_worker.decode import OrderRecord
-from platform_worker.errors import TransientError
+from platform_worker.errors import RecordRefused
+from platform_worker.sink_failures import classify_reply, sink_down_from
 
 KEY_PREFIX = "data:order:processed:"
 _KEY_PREFIX_BYTES = KEY_PREFIX.encode()
@@ -23,7 +24,7 @@ def redis_key(order_id: int) -> str:
 
 
 def connect(url: str, timeout_s: float) -> redis.Redis:
-    """A client with no retries of its own: tenacity (retry.py) is the one retry policy."""
+    """A client with no retries of its own: tenacity decides every retry (retry.py, sink_outage.py)."""
     return redis.Redis.from_url(
         url,
         socket_timeout=timeout_s,
@@ -52,7 +53,7 @@ class OrderStore:
     redis-py connects (AUTH, SELECT, TLS as the URL says); the commands are packed here and the replies
     parsed by a hiredis reader fed straight from the connection's socket, because redis-py's
     `Pipeline`, and even one `read_response` per reply, cost more per record than all the rest of
-    the worker. Any reply that is an error fails the whole batch, which is then retried as a whole.
+    the worker. Error replies are collected, so a record refused on its own leaves the others stored.
     """
 
     def __init__(self, client: redis.Redis, ttl_s: int):
@@ -60,29 +61,32 @@ class OrderStore:
         self._tail = _bulk(b"EX") + _bulk(str(ttl_s).encode())
         self._buffer = bytearray(READ_CHUNK)
 
-    def store(self, orders: list[OrderRecord]) -> None:
+    def store(self, orders: list[OrderRecord]) -> list[tuple[int, RecordRefused]]:
+        """Write every order; returns those Redis refused on their own (index in `orders`, reason), normally
+        none. Raises SinkDown when Redis cannot be reached or refuses writes as such; some may be stored then."""
         if not orders:
-            return
+            return []
         connection = None
         try:
             connection = self.pool.get_connection()
             connection.send_packed_command([self._pack(orders)], check_health=False)
-            self._read_replies(connection._sock, len(orders))
+            errors = self._read_replies(connection._sock, len(orders))
         except (redis.RedisError, hiredis.HiredisError, OSError) as error:
             if connection is not None:
                 connection.disconnect()  # replies may be left unread: never reuse this socket
-            raise TransientError(f"{type(error).__name__}: {error}") from error
+            raise sink_down_from(error) from error
         finally:
             if connection is not None:
                 self.pool.release(connection)
+        return _refused(errors) if errors else []
 
     def _pack(self, orders: list[OrderRecord]) -> bytes:
         tail = self._tail
         return b"".join([_set_command(order.order_id, order.value, tail) for order in orders])
 
-    def _read_replies(self, sock, expected: int) -> None:
+    def _read_replies(self, sock, expected: int) -> list[tuple[int, hiredis.ReplyError]]:
         """Every reply of a SET that succeeded is `+OK`: the usual answer, `expected` of them, is
-        recognised as a whole; anything else is parsed reply by reply (the first error fails the batch)."""
+        recognised as a whole; anything else is parsed reply by reply. Returns the error replies."""
         received = bytearray()
         wanted = len(_OK) * expected
         while len(received) < wanted and not received.startswith(b"-"):
@@ -91,11 +95,11 @@ class OrderStore:
                 raise redis.ConnectionError("Redis closed the connection")
             received += chunk
         if len(received) == wanted and received == _OK * expected:
-            return
-        self._parse_replies(sock, expected, received)
+            return []
+        return self._parse_replies(sock, expected, received)
 
-    def _parse_replies(self, sock, expected: int, received: bytearray) -> None:
-        reader, buffer, replies = hiredis.Reader(), self._buffer, 0
+    def _parse_replies(self, sock, expected: int, received: bytearray) -> list[tuple[int, hiredis.ReplyError]]:
+        reader, buffer, replies, errors = hiredis.Reader(), self._buffer, 0, []
         reader.feed(received)
         while replies < expected:
             reply = reader.gets()
@@ -104,8 +108,17 @@ class OrderStore:
                 if not count:
                     raise redis.ConnectionError("Redis closed the connection")
                 reader.feed(buffer, 0, count)
-            elif isinstance(reply, hiredis.ReplyError):
-                raise redis.ResponseError(str(reply))
-            else:
-                replies += 1
+                continue
+            if isinstance(reply, hiredis.ReplyError):
+                errors.append((replies, reply))
+            replies += 1
+        return errors
 
+
+def _refused(errors: list[tuple[int, hiredis.ReplyError]]) -> list[tuple[int, RecordRefused]]:
+    """The records refused on their own; raises SinkDown if any reply says Redis refuses writes as such."""
+    verdicts = [(index, classify_reply(reply)) for index, reply in errors]
+    for _, verdict in verdicts:
+        if not isinstance(verdict, RecordRefused):
+            raise verdict
+    return verdicts

@@ -41,7 +41,11 @@ class ServiceProcess:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        wait_for(self._healthy, timeout=timeout, interval=0.1, what=f"{self.name} healthy")
+        try:
+            wait_for(self._healthy, timeout=timeout, interval=0.1, what=f"{self.name} healthy")
+        except BaseException:  # never leave a process behind that no test will stop
+            self.kill()
+            raise
         return self
 
     def _healthy(self) -> bool:

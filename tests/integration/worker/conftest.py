@@ -1,6 +1,7 @@
 """Per-test topics and group for the worker, and a factory that starts real `platform-worker` processes."""
 import re
 import secrets
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -48,3 +49,21 @@ def start_worker(worker_env):
     yield start
     for worker in started:
         worker.process.kill()
+
+
+@pytest.fixture
+def redis_user(test_env, redis_client):
+    """`make(keys)`: a Redis URL logged in as a user of this test that may SET only keys matching the glob
+    `keys`; Redis answers every other SET with NOPERM, in the middle of a pipeline's replies."""
+    made: list[str] = []
+
+    def make(keys: str) -> str:
+        user = f"test-worker-{test_env.run_id}-{len(made)}"
+        redis_client.execute_command("ACL", "SETUSER", user, "reset", "on", ">secret", f"~{keys}", "+set", "+select", "+ping")
+        made.append(user)
+        url = urlsplit(test_env.redis_url)
+        return f"redis://{user}:secret@{url.hostname}:{url.port or 6379}{url.path or '/0'}"
+
+    yield make
+    for user in made:
+        redis_client.execute_command("ACL", "DELUSER", user)

@@ -15,6 +15,7 @@ from common.order_processed import iso_millis, kafka_headers
 from platform_worker.store import redis_key
 from tests.support.kafka import consume, header
 from tests.support.services import ServiceProcess
+from tests.support.waiting import wait_for
 
 _next_block = itertools.count()
 
@@ -130,6 +131,9 @@ class Worker:
     def ready(self) -> int:
         return requests.get(f"{self.url}/readyz", timeout=2).status_code
 
+    def readiness(self) -> str:
+        return requests.get(f"{self.url}/readyz", timeout=2).text
+
     def alive(self) -> bool:
         return self.process.process.poll() is None
 
@@ -156,3 +160,16 @@ class TopicReader:
 
     def close(self) -> None:
         self.consumer.close()
+
+
+def topic_size(brokers: str, topic: str) -> int:
+    """Records ever appended to the topic (the sum of its partitions' end offsets)."""
+    from kafka import KafkaConsumer, TopicPartition
+
+    consumer = KafkaConsumer(bootstrap_servers=brokers.split(","))
+    try:
+        numbers = wait_for(lambda: consumer.partitions_for_topic(topic), timeout=30, what=f"{topic} metadata")
+        partitions = [TopicPartition(topic, p) for p in numbers]
+        return sum(consumer.end_offsets(partitions).values())
+    finally:
+        consumer.close()

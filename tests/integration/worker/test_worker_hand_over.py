@@ -10,7 +10,7 @@ from platform_worker.commits import CommitTracker
 from platform_worker.config import WorkerSettings
 from platform_worker.consume import make_consumer, next_offsets
 from platform_worker.metrics import WorkerMetrics
-from platform_worker.runner import RebalanceListener
+from platform_worker.rebalance import RebalanceListener
 from tests.integration.worker.support import order_ids
 from tests.support.waiting import wait_for
 

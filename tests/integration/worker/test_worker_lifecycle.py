@@ -4,7 +4,7 @@ import time
 
 from kafka import KafkaAdminClient
 
-from tests.integration.worker.support import Stream, order_ids, stored
+from tests.integration.worker.support import Stream, order_ids, stored, topic_size
 from tests.support.waiting import wait_for
 
 
@@ -71,20 +71,20 @@ def test_three_workers_share_the_partitions_and_one_joining_or_leaving_mid_strea
     assert len(group_members(test_env.kafka_brokers, worker_env["WORKER_GROUP_ID"])) == 3
 
 
-def test_sigterm_while_retrying_an_unreachable_redis_exits_in_time_and_leaves_the_batch_for_the_next_owner(
-    start_worker, producer, redis_client, test_env
+def test_sigterm_while_waiting_for_an_unreachable_redis_exits_in_time_and_leaves_the_batch_for_the_next_owner(
+    start_worker, producer, redis_client, test_env, worker_env
 ):
     from tests.support.services import free_port
 
-    stuck = start_worker(
-        REDIS_URL=f"redis://127.0.0.1:{free_port()}/0", WORKER_MAX_ATTEMPTS="1000", WORKER_BACKOFF_MAX_SECONDS="5"
-    )
+    stuck = start_worker(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0", WORKER_BACKOFF_MAX_SECONDS="5")
     ids = order_ids(test_env, 50)
     producer.orders(ids)
-    wait_for(lambda: stuck.metric("worker_retry_attempts_total") >= 2, timeout=30, what="retries under way")
+    wait_for(lambda: stuck.metric("worker_sink_down") == 1, timeout=30, what="the sink reported down")
+    assert "sink down" in stuck.readiness()
 
     asked_at = time.monotonic()
     assert stuck.process.stop(signal.SIGTERM, timeout=15) == 0
     assert time.monotonic() - asked_at < 10
     start_worker()
     wait_for(lambda: stored(redis_client, ids) == set(ids), timeout=60, what="every record stored by the next worker")
+    assert topic_size(test_env.kafka_brokers, worker_env["WORKER_DLQ_TOPIC"]) == 0

@@ -3,15 +3,10 @@ import os
 import subprocess
 
 from tests.integration.worker.support import dead_lettered, dead_lettered_ids, header, order_ids, stored
-from tests.support.services import BIN, free_port
+from tests.support.services import BIN
 from tests.support.waiting import wait_for
 
-UNREACHABLE_REDIS = {
-    "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0",  # nothing listens there
-    "WORKER_MAX_ATTEMPTS": "2",
-    "WORKER_BACKOFF_BASE_SECONDS": "0.01",
-    "WORKER_REDIS_TIMEOUT_SECONDS": "0.5",
-}
+REFUSING = {"WORKER_MAX_ATTEMPTS": "2", "WORKER_BACKOFF_BASE_SECONDS": "0.01"}
 
 
 def replay(worker_env, *args: str) -> str:
@@ -23,22 +18,22 @@ def replay(worker_env, *args: str) -> str:
     return result.stdout
 
 
-def dead_letter_while_redis_is_unreachable(start_worker, producer, test_env, worker_env, ids):
-    broken = start_worker(**UNREACHABLE_REDIS)
+def dead_letter_while_redis_refuses_their_keys(start_worker, producer, test_env, worker_env, redis_user, ids):
+    broken = start_worker(REDIS_URL=redis_user("no-order-key:*"), **REFUSING)
     producer.orders(ids)
     records = dead_lettered(test_env.kafka_brokers, worker_env["WORKER_DLQ_TOPIC"], expected=len(ids))
     broken.process.stop()
     assert dead_lettered_ids(records) == set(ids)
-    assert {header(r, "dlq.error.class") for r in records} == {"TransientError"}
+    assert {header(r, "dlq.error.class") for r in records} == {"RecordRefused"}
     assert {header(r, "dlq.attempts") for r in records} == {"2"}
     return records
 
 
-def test_records_dead_lettered_while_redis_was_unreachable_are_replayed_once_into_redis(
-    start_worker, producer, redis_client, test_env, worker_env
+def test_records_dead_lettered_while_redis_refused_them_are_replayed_once_into_redis(
+    start_worker, producer, redis_client, redis_user, test_env, worker_env
 ):
     ids = order_ids(test_env, 20)
-    dead_letter_while_redis_is_unreachable(start_worker, producer, test_env, worker_env, ids)
+    dead_letter_while_redis_refuses_their_keys(start_worker, producer, test_env, worker_env, redis_user, ids)
     assert stored(redis_client, ids) == set()
     start_worker()
 
@@ -51,10 +46,10 @@ def test_records_dead_lettered_while_redis_was_unreachable_are_replayed_once_int
 
 
 def test_a_replay_filtered_by_order_id_leaves_the_other_records_for_a_later_run(
-    start_worker, producer, redis_client, test_env, worker_env
+    start_worker, producer, redis_client, redis_user, test_env, worker_env
 ):
     ids = order_ids(test_env, 10)
-    dead_letter_while_redis_is_unreachable(start_worker, producer, test_env, worker_env, ids)
+    dead_letter_while_redis_refuses_their_keys(start_worker, producer, test_env, worker_env, redis_user, ids)
     start_worker()
 
     assert replay(worker_env, "--order-id", str(ids[3])).startswith("replayed 1 record(s)")

@@ -1,13 +1,16 @@
-"""A valid record becomes its Redis key; poison goes to the dead-letter topic at once."""
+"""A valid record becomes its Redis key; poison goes to the dead-letter topic at once; a record Redis
+refuses on its own goes there after its retries while the records around it are stored."""
 import json
 
 import pytest
 import redis
 
 from platform_worker.decode import OrderRecord
-from platform_worker.errors import TransientError
+from platform_worker.errors import RecordRefused
 from platform_worker.store import OrderStore, connect, redis_key
-from tests.integration.worker.support import dead_lettered, event_headers, header, order_ids, order_value, stored
+from tests.integration.worker.support import (
+    dead_lettered, dead_lettered_ids, event_headers, header, order_ids, order_value, stored, topic_size,
+)
 from tests.support.waiting import wait_for
 
 DLQ_HEADERS = (
@@ -94,7 +97,7 @@ def store_allowed_only_keys_ending_in_1(test_env, redis_client):
     redis_client.execute_command("ACL", "DELUSER", user)
 
 
-def test_a_batch_with_a_refused_set_fails_as_a_whole_and_the_next_batch_is_stored(
+def test_a_set_refused_mid_batch_is_returned_alone_and_the_others_are_stored(
     store_allowed_only_keys_ending_in_1, redis_client, test_env
 ):
     store = store_allowed_only_keys_ending_in_1
@@ -102,13 +105,34 @@ def test_a_batch_with_a_refused_set_fails_as_a_whole_and_the_next_batch_is_store
     refused = ids[0] + 1  # ends in 2
     batch = [OrderRecord(order_id, order_value(order_id), None) for order_id in [ids[0], refused, ids[1]]]
 
-    with pytest.raises(TransientError, match="NOPERM"):
-        store.store(batch)
+    [(index, error)] = store.store(batch)
+    assert index == 1 and isinstance(error, RecordRefused) and "NOPERM" in str(error)
+    assert stored(redis_client, [ids[0], refused, ids[1]]) == {ids[0], ids[1]}
 
     value = order_value(ids[2])
-    store.store([OrderRecord(ids[2], value, None)])  # a fresh connection: no stale replies
+    assert store.store([OrderRecord(ids[2], value, None)]) == []  # the same connection, no stale replies
     assert redis_client.get(redis_key(ids[2])) == value
-    assert redis_client.get(redis_key(refused)) is None
+
+
+def test_a_record_redis_refuses_alone_is_dead_lettered_after_its_retries_while_the_others_are_stored(
+    start_worker, producer, redis_client, redis_user, test_env, worker_env
+):
+    ids = order_ids(test_env, 30)
+    refused = {order_id for order_id in ids if order_id % 10 == 7}
+    worker = start_worker(REDIS_URL=redis_user("data:order:processed:*[^7]"), WORKER_MAX_ATTEMPTS="3",
+                          WORKER_BACKOFF_BASE_SECONDS="0.05", WORKER_BACKOFF_MAX_SECONDS="0.2")
+    producer.orders(ids)
+
+    records = dead_lettered(test_env.kafka_brokers, worker_env["WORKER_DLQ_TOPIC"], expected=len(refused))
+    assert dead_lettered_ids(records) == refused
+    assert {header(r, "dlq.error.class") for r in records} == {"RecordRefused"}
+    assert {header(r, "dlq.attempts") for r in records} == {"3"}
+    assert all("NOPERM" in header(r, "dlq.error.message") for r in records)
+    wait_for(lambda: stored(redis_client, ids) == set(ids) - refused, timeout=30, what="the others stored")
+    assert worker.metric("worker_retry_attempts_total") >= 2
+    assert worker.metric("worker_sink_down_seconds_total") == 0
+    assert worker.ready() == 200
+    assert topic_size(test_env.kafka_brokers, worker_env["WORKER_DLQ_TOPIC"]) == len(refused)
 
 
 def test_a_batch_whose_replies_span_many_reads_is_stored_whole(redis_client, test_env):

@@ -34,3 +34,9 @@ def test_any_scenario_fails_when_something_is_lost_or_late():
 
 def test_delivery_later_than_a_minute_after_the_load_fails():
     assert "not all delivered" in verdict(result(all_delivered_s_after_load_end=61.0), baseline_p99=None)
+
+
+def test_a_redis_outage_fails_when_it_dead_lettered_anything():
+    for name in ("redis_outage", "redis_oom"):
+        assert "2 dead-lettered" in verdict(result(name=name, dead_lettered=2), baseline_p99=30.0)
+        assert verdict(result(name=name, dead_lettered=0), baseline_p99=30.0) == "pass"
