@@ -23,7 +23,15 @@ def pipeline(service_env):
     try:
         for service in services:
             started.append(service.start())
-        yield {"api": f"http://127.0.0.1:{api_port}", "admin_token": env["ADMIN_TOKEN"]}
+        yield {
+            "api": f"http://127.0.0.1:{api_port}",
+            "admin_token": env["ADMIN_TOKEN"],
+            "metrics": {
+                "order-api": f"127.0.0.1:{api_port}",
+                "outbox-relay": f"127.0.0.1:{relay_port}",
+                "platform-worker": f"127.0.0.1:{worker_port}",
+            },
+        }
     finally:
         for service in reversed(started):
             service.stop()
