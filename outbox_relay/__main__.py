@@ -6,6 +6,7 @@ import sys
 import click
 import structlog
 
+from common import tracing
 from common.log import configure_logging
 from outbox_relay import interpreter, metrics, status as backlog_status
 from outbox_relay.config import Settings
@@ -19,6 +20,7 @@ def run_relay(settings: Settings) -> None:
     configure_logging("outbox-relay", level=settings.log_level)
     structlog.contextvars.bind_contextvars(pid=os.getpid())
     logging.getLogger("kafka").setLevel(settings.kafka_log_level)
+    tracing.configure_tracing("outbox-relay")
     stop = Stop(settings.shutdown_grace_seconds)
     signal_socket, _signal_writer = install_signal_handlers(stop)
     engine = build_engine(settings)
@@ -29,6 +31,7 @@ def run_relay(settings: Settings) -> None:
         relay.run()
     finally:
         engine.dispose()
+        tracing.shutdown()
 
 
 @click.group(invoke_without_command=True)

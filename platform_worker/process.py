@@ -16,6 +16,7 @@ from platform_worker.flood_guard import FloodGuard
 from platform_worker.metrics import WorkerMetrics
 from platform_worker.retry import RetryPolicy
 from platform_worker.store import OrderStore
+from platform_worker.traces import StoreTraces
 
 
 @dataclass
@@ -33,6 +34,7 @@ class BatchProcessor:
         retry: RetryPolicy,
         guard: FloodGuard,
         metrics: WorkerMetrics,
+        traces: StoreTraces,
         clock: Callable[[], float] = time.time,
     ):
         self.store = store
@@ -40,6 +42,7 @@ class BatchProcessor:
         self.retry = retry
         self.guard = guard
         self.metrics = metrics
+        self.traces = traces
         self.clock = clock
 
     def process(self, records: list) -> None:
@@ -73,6 +76,7 @@ class BatchProcessor:
     def _store(self, orders: list[OrderRecord], valid: list) -> list[Failure]:
         if not orders:
             return []
+        started_ns = self.traces.started()
         try:
             self.retry.call(lambda: self.store.store(orders), on_retry=lambda attempt: self._count_retry(len(orders)))
         except TransientError as error:
@@ -80,6 +84,7 @@ class BatchProcessor:
                 raise ShutdownRequested("stopped while retrying a batch") from error
             return [Failure(record, error, error.attempts) for record in valid]
         self._observe_stored(orders)
+        self.traces.stored(valid, [order.order_id for order in orders], started_ns)
         return []
 
     def _count_retry(self, records: int) -> None:

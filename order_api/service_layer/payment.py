@@ -36,12 +36,13 @@ class Settlement:
     paid_at: datetime
 
 
-def pay(session: Session, command: PayOrder, *, topic: str, now: datetime) -> dict:
-    """Settle the payment and record its `order.processed` event in the same transaction."""
+def pay(session: Session, command: PayOrder, *, topic: str, now: datetime, event_headers: dict[str, str] | None = None) -> dict:
+    """Settle the payment and record its `order.processed` event in the same transaction; `event_headers`
+    (the trace context, W3C `traceparent`) travel with the event to Kafka."""
     settled = settle(session, command, now)
     add_event(
         session, aggregatetype=AGGREGATE_TYPE, aggregateid=str(settled.order.id), event_type=EVENT_TYPE,
-        topic=topic, payload=order_processed(settled).model_dump(mode="json"),
+        topic=topic, payload=order_processed(settled).model_dump(mode="json"), headers=event_headers,
     )
     return receipt(settled)
 
