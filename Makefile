@@ -4,9 +4,9 @@ SHELL := /bin/bash
 NATIVE := stack/native.sh
 VENV ?= .venv
 PYTEST_ARGS ?=
-COMPONENTS := postgres kafka redis order-api outbox-relay platform-worker
+COMPONENTS := postgres kafka redis order-api outbox-relay platform-worker prometheus
 
-.PHONY: up down test bench install infra migrate seed status \
+.PHONY: up down test bench install infra migrate seed status observe \
 	$(addprefix start-,$(COMPONENTS)) $(addprefix stop-,$(COMPONENTS))
 
 up:
@@ -34,7 +34,7 @@ bench:
 	@$(NATIVE) infra
 	@$(NATIVE) run $(VENV)/bin/python -m bench
 
-install infra migrate seed status:
+install infra migrate seed status observe:
 	@$(NATIVE) $@
 
 $(addprefix start-,$(COMPONENTS)): start-%:

@@ -52,9 +52,10 @@ def migrate(url: str) -> None:
     command.upgrade(config, "head")
 
 
-def start_api(url: str, port: int, workers: int, threads: int) -> subprocess.Popen:
+def start_api(url: str, port: int, workers: int, threads: int, extra_env: dict | None = None) -> subprocess.Popen:
     env = {**os.environ, "DATABASE_URL": url, "API_PORT": str(port), "API_WORKERS": str(workers),
-           "API_THREADS": str(threads), "ADMIN_TOKEN": "bench", "ENVIRONMENT": "bench", "API_LOG_LEVEL": "WARNING"}
+           "API_THREADS": str(threads), "ADMIN_TOKEN": "bench", "ENVIRONMENT": "bench", "API_LOG_LEVEL": "WARNING",
+           **(extra_env or {})}
     process = subprocess.Popen([str(Path(sys.executable).parent / "order-api")], env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + 30
@@ -85,7 +86,18 @@ def pay_loop(port: int, orders: list, lock: threading.Lock, stop_at: float, resu
         results.append((response.status, (time.perf_counter() - started) * 1000))
 
 
-def run(seconds: float, clients: int, workers: int, threads: int, orders_count: int) -> dict:
+def tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and its live children (gunicorn's master and workers), from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    pids = [pid] + [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    total = 0
+    for each in pids:
+        fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
+def run(seconds: float, clients: int, workers: int, threads: int, orders_count: int, extra_env: dict | None = None) -> dict:
     base = os.environ.get("DATABASE_URL", DEFAULT_URL)
     name = f"bench_api_{secrets.token_hex(4)}"
     url = make_url(base).set(database=name).render_as_string(hide_password=False)
@@ -94,9 +106,10 @@ def run(seconds: float, clients: int, workers: int, threads: int, orders_count: 
         migrate(url)
         orders = payable_orders(url, orders_count)
         port = free_port()
-        api = start_api(url, port, workers, threads)
+        api = start_api(url, port, workers, threads, extra_env)
         try:
             lock, results = threading.Lock(), []
+            cpu_before = tree_cpu_seconds(api.pid)
             started = time.monotonic()
             pool = [threading.Thread(target=pay_loop, args=(port, orders, lock, started + seconds, results))
                     for _ in range(clients)]
@@ -105,6 +118,7 @@ def run(seconds: float, clients: int, workers: int, threads: int, orders_count: 
             for thread in pool:
                 thread.join()
             elapsed = time.monotonic() - started
+            api_cpu = tree_cpu_seconds(api.pid) - cpu_before
         finally:
             api.send_signal(signal.SIGTERM)
             api.wait(timeout=20)
@@ -115,6 +129,7 @@ def run(seconds: float, clients: int, workers: int, threads: int, orders_count: 
         "clients": clients, "workers": workers, "threads": threads, "seconds": round(elapsed, 1),
         "payments": len(paid), "errors": len(results) - len(paid),
         "payments_per_s": round(len(paid) / elapsed, 1), "latency_ms": percentiles([ms for _, ms in results]),
+        "api_cpu_ms_per_payment": round(api_cpu * 1000 / max(len(paid), 1), 3),
     }
 
 

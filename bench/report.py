@@ -230,6 +230,18 @@ def write(results: dict, md_path: Path, fig_dir: Path) -> Path:
                          f"[{fmt(median_spread(runs, 'from_answer_p50'))}, {fmt(median_spread(runs, 'from_answer_p99'))}] | "
                          f"{sum(r['not_in_redis_within_60s'] for r in runs)} |")
         lines += ["", f"![end to end]({rel}/e2e_latency.png)"]
+    traced = stages.get("tracing_cost")
+    if _ok(traced):
+        lines += ["", "## What tracing costs a payment (bench/tracing_cost.py: closed loop, traces off and on alternating)", "",
+                  "On: OpenTelemetry's SDK with the OTLP/HTTP exporter to a receiver on this machine, every request sampled.", "",
+                  "| traces | payments/s | p50 ms | p99 ms | API CPU ms per payment |", "|---|---|---|---|---|"]
+        for mode in ("off", "on"):
+            s = traced["summary"][mode]
+            lines.append(f"| {mode} | {fmt(s['payments_per_s'])} | {fmt(s['p50_ms'])} | {fmt(s['p99_ms'])} | "
+                         f"{fmt(s['api_cpu_ms_per_payment'])} |")
+        lines += ["", f"On/off ratios: {traced['on_to_off']}; traced payments cost "
+                      f"{traced['traced_extra_cpu_ms_per_payment']} ms more API CPU each. With traces off, a payment "
+                      f"spends {traced['off_path_us_per_payment']} µs on trace headers and log look-ups."]
     profile = stages.get("profile")
     if _ok(profile):
         lines += ["", f"## Profile of the payment request ({profile['payments']} payments, pyinstrument)", "",

@@ -5,6 +5,8 @@ import sys
 
 import structlog
 
+from common.tracing import span_ids
+
 
 def configure_logging(service: str, json: bool | None = None, level: str = "INFO") -> None:
     if json is None:
@@ -14,6 +16,7 @@ def configure_logging(service: str, json: bool | None = None, level: str = "INFO
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
+            add_trace_ids,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,
@@ -24,3 +27,10 @@ def configure_logging(service: str, json: bool | None = None, level: str = "INFO
         cache_logger_on_first_use=True,
     )
     structlog.contextvars.bind_contextvars(service=service)
+
+
+def add_trace_ids(_logger, _method, event_dict: dict) -> dict:
+    """`trace_id` and `span_id` of the active span, on every line written while a trace is active."""
+    if "trace_id" not in event_dict:
+        event_dict.update(span_ids())
+    return event_dict

@@ -6,6 +6,7 @@ import sys
 import click
 import structlog
 
+from common import tracing
 from common.log import configure_logging
 from outbox_relay import interpreter, metrics, status as backlog_status
 from outbox_relay.bootstrap import build_relay
@@ -18,12 +19,16 @@ def run_relay(settings: Settings) -> None:
     configure_logging("outbox-relay", level=settings.log_level)
     structlog.contextvars.bind_contextvars(pid=os.getpid())
     logging.getLogger("kafka").setLevel(settings.kafka_log_level)
+    tracing.configure_tracing("outbox-relay")
     stop = Stop(settings.shutdown_grace_seconds)
     signal_socket, _signal_writer = install_signal_handlers(stop)
     relay = build_relay(settings, stop, signal_socket)
     metrics.serve(settings.metrics_host, settings.metrics_port)
     interpreter.tune()  # after the imports and set-up: their objects are frozen out of the GC
-    relay.run()
+    try:
+        relay.run()
+    finally:
+        tracing.shutdown()
 
 
 @click.group(invoke_without_command=True)

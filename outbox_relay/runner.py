@@ -30,6 +30,7 @@ from outbox_relay.outage import Outage
 from outbox_relay.publish import Publisher, Sending, describe
 from outbox_relay.retry_schedule import schedule_next_attempt
 from outbox_relay.stop import Stop
+from outbox_relay.traces import record_publish_spans
 from outbox_relay.wakeup import Wakeup
 
 log = structlog.get_logger(__name__)
@@ -166,6 +167,7 @@ class Relay:
         finally:
             batch.release()
         metrics.record_batch(len(batch.rows), duration, result.acked, [row for row, _ in result.failed], result.acked_at)
+        record_publish_spans(result.acked, batch.sending.sent, result.acked_at, duration)
         if result.broker_down:
             raise BrokerUnavailable(describe(result.failed[0][1]))
         for row, error in result.failed:

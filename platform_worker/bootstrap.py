@@ -10,6 +10,7 @@ import structlog
 from kafka.errors import KafkaConnectionError, KafkaTimeoutError
 from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_fixed
 
+from common import tracing
 from common.log import configure_logging
 from platform_worker.commits import CommitTracker
 from platform_worker.config import WorkerSettings
@@ -24,6 +25,7 @@ from platform_worker.rebalance import RebalanceListener
 from platform_worker.runner import Worker, install_signal_handlers
 from platform_worker.sink_outage import SinkOutage
 from platform_worker.store import OrderStore, connect
+from platform_worker.traces import StoreTraces
 
 log = structlog.get_logger("platform_worker")
 
@@ -58,6 +60,7 @@ def build_worker(settings: WorkerSettings, metrics: WorkerMetrics, stopping: thr
         pauses=pauses,
         metrics=metrics,
         stopping=stopping,
+        traces=StoreTraces(settings.group_id),
     )
     listener.outage = outage = SinkOutage(processor.finish, pauses, metrics, settings, stopping)
     return Worker(consumer, processor, outage, pauses, metrics, stopping, commits), producer
@@ -74,6 +77,7 @@ def freeze_startup_heap() -> None:
 def run_worker(settings: WorkerSettings, stopping: threading.Event | None = None) -> int:
     configure_logging("platform-worker", level=settings.log_level)
     logging.getLogger("kafka").setLevel(logging.WARNING)  # its INFO lines narrate every connection
+    tracing.configure_tracing("platform-worker")
     stopping = stopping or threading.Event()
     if threading.current_thread() is threading.main_thread():
         install_signal_handlers(stopping)
@@ -90,5 +94,6 @@ def run_worker(settings: WorkerSettings, stopping: threading.Event | None = None
             producer.close(timeout=CLOSE_TIMEOUT_MS / 1000)
     finally:
         server.shutdown()
+        tracing.shutdown()
     log.info("worker stopped")
     return 0

@@ -23,6 +23,7 @@ from platform_worker.metrics import WorkerMetrics
 from platform_worker.pauses import FLOOD_GUARD, Pauses
 from platform_worker.retry import RecordRetry, Refused
 from platform_worker.store import OrderStore
+from platform_worker.traces import StoreTraces
 
 log = structlog.get_logger("platform_worker")
 
@@ -60,6 +61,7 @@ class BatchProcessor:
         pauses: Pauses,
         metrics: WorkerMetrics,
         stopping: threading.Event,
+        traces: StoreTraces,
         clock: Callable[[], float] = time.time,
     ):
         self.store = store
@@ -69,6 +71,7 @@ class BatchProcessor:
         self.pauses = pauses
         self.metrics = metrics
         self.stopping = stopping
+        self.traces = traces
         self.clock = clock
 
     def prepare(self, batch: Batch) -> PreparedBatch | None:
@@ -103,16 +106,17 @@ class BatchProcessor:
     def _store(self, decoded: list[Decoded]) -> list[Failure]:
         if not decoded:
             return []
+        started_ns = self.traces.started()
         orders = [order for _, order in decoded]
         refused = self._pair(decoded, self.store.store(orders))
         if not refused:
-            self._observe_stored(orders)
+            self._observe_stored(decoded, started_ns)
             return []
         refused, attempts = self.retry.retry(self._write, refused)
         if refused and self.stopping.is_set():
             raise ShutdownRequested("stopped while retrying refused records")
         failed = {id(pair) for pair, _ in refused}
-        self._observe_stored([pair[1] for pair in decoded if id(pair) not in failed])
+        self._observe_stored([pair for pair in decoded if id(pair) not in failed], started_ns)
         return [Failure(record, error, attempts) for (record, _), error in refused]
 
     def _write(self, decoded: list[Decoded]) -> Refused:
@@ -122,10 +126,11 @@ class BatchProcessor:
     def _pair(decoded: list[Decoded], refused: list) -> Refused:
         return [(decoded[index], error) for index, error in refused]
 
-    def _observe_stored(self, orders: list[OrderRecord]) -> None:
-        moments = [order.processed_at for order in orders if order.processed_at is not None]
+    def _observe_stored(self, stored: list[Decoded], started_ns: int) -> None:
+        moments = [order.processed_at for _, order in stored if order.processed_at is not None]
         self.metrics.latency.observe_ages(self.clock(), moments)
-        self.metrics.records.labels("stored").inc(len(orders))
+        self.metrics.records.labels("stored").inc(len(stored))
+        self.traces.stored(stored, started_ns)
 
     def _count_dead_letters(self, failures: list[Failure]) -> None:
         if not failures:

@@ -6,8 +6,8 @@
 # State lives under $STACK_DIR (default <repo>/.stack): data directories, logs in log/<name>.log,
 # pid files in run/<name>.pid. A component is stopped only through its own pid file.
 #
-#   stack/native.sh install | infra | migrate | seed | up | down | status
-#   stack/native.sh start <name> | stop <name>      name: postgres kafka redis order-api outbox-relay platform-worker
+#   stack/native.sh install | infra | migrate | seed | up | observe | down | status
+#   stack/native.sh start <name> | stop <name>      name: postgres kafka redis order-api outbox-relay platform-worker prometheus
 #   stack/native.sh run <command...>                 runs a command with the stack's environment
 #
 # Ports are overridable so several stacks can run side by side: STACK_PG_PORT, STACK_REDIS_PORT,
@@ -31,6 +31,7 @@ STACK_KAFKA_CONTROLLER_PORT="${STACK_KAFKA_CONTROLLER_PORT:-9093}"
 API_PORT="${API_PORT:-8000}"
 RELAY_METRICS_PORT="${RELAY_METRICS_PORT:-9101}"
 WORKER_METRICS_PORT="${WORKER_METRICS_PORT:-9102}"
+STACK_PROMETHEUS_PORT="${STACK_PROMETHEUS_PORT:-9090}"
 export DATABASE_URL="${DATABASE_URL:-postgresql+psycopg2://outbox:outbox@127.0.0.1:$STACK_PG_PORT/outbox}"
 export KAFKA_BROKERS="${KAFKA_BROKERS:-127.0.0.1:$STACK_KAFKA_PORT}"
 export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:$STACK_REDIS_PORT/0}"
@@ -39,7 +40,8 @@ export ENVIRONMENT="${ENVIRONMENT:-dev}"
 
 INFRA=(postgres redis kafka)
 SERVICES=(order-api outbox-relay platform-worker)
-ALL=("${INFRA[@]}" "${SERVICES[@]}")
+OBSERVE=(prometheus)
+ALL=("${INFRA[@]}" "${SERVICES[@]}" "${OBSERVE[@]}")
 
 PG_DATA="$STACK_DIR/postgres/data"
 PG_SOCKET="$STACK_DIR/postgres/socket"
@@ -59,6 +61,7 @@ apt_install_missing() {
   command -v curl >/dev/null || missing+=(curl)
   command -v java >/dev/null || missing+=(openjdk-17-jre-headless)
   command -v mvn >/dev/null || missing+=(maven)
+  command -v promtool >/dev/null && command -v prometheus >/dev/null || missing+=(prometheus)
   venv_python >/dev/null || missing+=(python3 python3-venv)
   [ "${#missing[@]}" -eq 0 ] && return 0
   [ "$(id -u)" -eq 0 ] || die "missing ${missing[*]}; run as root or install them"
@@ -344,6 +347,32 @@ start_service() {
   wait_healthy "$name" 60 "$check"
 }
 
+# ---------------------------------------------------------------- prometheus (make observe)
+
+PROMETHEUS_DIR="$STACK_DIR/prometheus"
+
+prometheus_healthy() { http_ok "http://127.0.0.1:$STACK_PROMETHEUS_PORT/-/ready"; }
+
+# ops/prometheus as it is, but for the targets: this stack's services on 127.0.0.1.
+prometheus_configure() {
+  mkdir -p "$PROMETHEUS_DIR/targets" "$PROMETHEUS_DIR/data"
+  cp "$ROOT/ops/prometheus/prometheus.yml" "$ROOT/ops/prometheus/rules.yml" "$PROMETHEUS_DIR/"
+  local job
+  for job in order-api outbox-relay platform-worker; do
+    printf '[{"targets": ["127.0.0.1:%s"]}]\n' "$(port_of "$job")" >"$PROMETHEUS_DIR/targets/$job.json"
+  done
+}
+
+start_prometheus() {
+  command -v prometheus >/dev/null || die "prometheus is not installed; run: stack/native.sh install"
+  require_free_ports prometheus "$STACK_PROMETHEUS_PORT"
+  prometheus_configure
+  spawn prometheus prometheus --config.file="$PROMETHEUS_DIR/prometheus.yml" \
+    --storage.tsdb.path="$PROMETHEUS_DIR/data" --storage.tsdb.retention.time=7d \
+    --web.listen-address="127.0.0.1:$STACK_PROMETHEUS_PORT"
+  wait_healthy prometheus 60 prometheus_healthy
+}
+
 # ---------------------------------------------------------------- start, stop, status
 
 port_of() {
@@ -354,6 +383,7 @@ port_of() {
     order-api) echo "$API_PORT" ;;
     outbox-relay) echo "$RELAY_METRICS_PORT" ;;
     platform-worker) echo "$WORKER_METRICS_PORT" ;;
+    prometheus) echo "$STACK_PROMETHEUS_PORT" ;;
   esac
 }
 
@@ -379,6 +409,7 @@ cmd_start() {
     order-api) start_service order-api "$API_PORT" api_healthy ;;
     outbox-relay) start_service outbox-relay "$RELAY_METRICS_PORT" relay_healthy ;;
     platform-worker) start_service platform-worker "$WORKER_METRICS_PORT" worker_healthy ;;
+    prometheus) start_prometheus ;;
   esac
   say "$name healthy (pid $(cat "$(pid_file "$name")"), 127.0.0.1:$(port_of "$name"))"
 }
@@ -459,6 +490,19 @@ The stack is up (native; state in $STACK_DIR).
 EOF
 }
 
+cmd_observe() {
+  cmd_install
+  cmd_start prometheus
+  cat <<EOF
+
+Prometheus scrapes the native stack: http://127.0.0.1:$STACK_PROMETHEUS_PORT
+  alerts         http://127.0.0.1:$STACK_PROMETHEUS_PORT/alerts   (rules: ops/prometheus/rules.yml)
+  targets        http://127.0.0.1:$STACK_PROMETHEUS_PORT/targets
+  dashboard      ops/grafana/dashboards/outbox-pipeline.json (Grafana itself runs with Docker only)
+  stop           make stop-prometheus (make down stops it too)
+EOF
+}
+
 cmd_down() {
   local i
   for ((i = ${#ALL[@]} - 1; i >= 0; i--)); do cmd_stop "${ALL[$i]}"; done
@@ -474,12 +518,13 @@ main() {
     migrate) cmd_migrate ;;
     seed) cmd_seed ;;
     up) cmd_up ;;
+    observe) cmd_observe ;;
     down) cmd_down ;;
     status) cmd_status ;;
     start) cmd_start "${1:-}" ;;
     stop) cmd_stop "${1:-}" ;;
     run) exec "$@" ;;
-    *) die "usage: $0 install|infra|migrate|seed|up|down|status|start <name>|stop <name>|run <command...>" ;;
+    *) die "usage: $0 install|infra|migrate|seed|up|observe|down|status|start <name>|stop <name>|run <command...>" ;;
   esac
 }
 

@@ -5,6 +5,7 @@ Migrations are not applied here; they run as a separate pre-start step (`alembic
 from flask import Flask
 from flask_smorest import Api
 
+from common import tracing
 from common.log import configure_logging
 from order_api.adapters.database import engine_for, session_factory
 from order_api.config import Settings, get_settings
@@ -26,6 +27,9 @@ class OrderApi(Api):
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or get_settings()
     configure_logging("order-api", level=settings.log_level)
+    traced = tracing.configure_tracing("order-api")
+    if traced:
+        instrument_database()
     app = Flask(__name__)
     app.config.update(
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
@@ -46,4 +50,21 @@ def create_app(settings: Settings | None = None) -> Flask:
         api.register_blueprint(module.blp)
     observability.install(app)
     app.wsgi_app = BodyLimit(app.wsgi_app, settings.max_body_bytes)
+    if traced:
+        instrument_requests(app)
     return app
+
+
+def instrument_database() -> None:
+    """psycopg2 spans for every statement, before the engine makes its first connection."""
+    from opentelemetry.instrumentation.psycopg2 import Psycopg2Instrumentor
+
+    if not Psycopg2Instrumentor().is_instrumented_by_opentelemetry:
+        Psycopg2Instrumentor().instrument(enable_commenter=False)
+
+
+def instrument_requests(app: Flask) -> None:
+    """An HTTP server span per request, continuing the caller's `traceparent` (OpenTelemetry's Flask package)."""
+    from opentelemetry.instrumentation.flask import FlaskInstrumentor
+
+    FlaskInstrumentor().instrument_app(app, excluded_urls="healthz,readyz,metrics")

@@ -46,7 +46,7 @@ def gunicorn_options(settings: Settings) -> dict:
         "accesslog": None,
         "logconfig_dict": json_logging(),
         "post_worker_init": start_sweeper,
-        "worker_exit": stop_sweeper,
+        "worker_exit": stop_worker,
         "child_exit": mark_worker_dead,
         "on_exit": remove_metrics_dir,
     }
@@ -85,10 +85,14 @@ def start_sweeper(worker) -> None:
         worker.expiry_sweeper.start()
 
 
-def stop_sweeper(_server, worker) -> None:
+def stop_worker(_server, worker) -> None:
+    """A gunicorn worker ends: its sweeper stops and its buffered spans are exported."""
+    from common import tracing
+
     sweeper = getattr(worker, "expiry_sweeper", None)
     if sweeper is not None:
         sweeper.stop()
+    tracing.shutdown()
 
 
 def mark_worker_dead(_server, worker) -> None:

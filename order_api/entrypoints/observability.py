@@ -11,6 +11,7 @@ import uuid
 
 import structlog
 from flask import Flask, Response, g, request
+from opentelemetry import propagate
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -20,6 +21,8 @@ from prometheus_client import (
     multiprocess,
 )
 from prometheus_client import REGISTRY
+
+from common import tracing
 
 REQUEST_ID_HEADER = "X-Request-ID"
 SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
@@ -62,6 +65,12 @@ def finish_request(response: Response) -> Response:
     log.info("request", method=request.method, path=request.path, status=response.status_code,
              duration_ms=round(elapsed * 1000, 2))
     return response
+
+
+def trace_headers() -> dict[str, str]:
+    """The trace context this request's event carries on: its server span with traces on, else the
+    caller's `traceparent` (and `tracestate`) as they came; {} when there is neither."""
+    return tracing.headers_of(None if tracing.enabled() else propagate.extract(request.headers))
 
 
 def count_payment(result: str) -> None:

@@ -11,7 +11,7 @@ from order_api.entrypoints.blueprint import Blueprint
 from order_api.domain import errors
 from order_api.entrypoints import schemas as s, views as v
 from order_api.entrypoints.context import settings, transaction, utc_now
-from order_api.entrypoints.observability import count_payment
+from order_api.entrypoints.observability import count_payment, trace_headers
 from order_api.service_layer import idempotency, orders
 from order_api.service_layer.payment import PayOrder, pay
 
@@ -71,7 +71,9 @@ def _pay(session, command: PayOrder, key: str | None):
         stored = idempotency.claim(session, key=key, request_hash=request_hash, ttl=ttl, now=now)
         if stored is not None:
             return stored.status, stored.body, True
-    answer = PAYMENT_RESPONSE.dump(pay(session, command, topic=config.order_processed_topic, now=now))
+    answer = PAYMENT_RESPONSE.dump(
+        pay(session, command, topic=config.order_processed_topic, now=now, event_headers=trace_headers())
+    )
     if key is not None:
         idempotency.record(session, key=key, status=200, body=answer)
     return 200, answer, False

@@ -40,12 +40,15 @@ class Settlement:
         return rules.OrderStatus.PAID
 
 
-def pay(session: Session, command: PayOrder, *, topic: str, now: datetime) -> Settlement:
-    """Settle the payment and record its `order.processed` event in the same transaction."""
+def pay(
+    session: Session, command: PayOrder, *, topic: str, now: datetime, event_headers: dict[str, str] | None = None
+) -> Settlement:
+    """Settle the payment and record its `order.processed` event in the same transaction; `event_headers`
+    (the trace context, W3C `traceparent`) travel with the event to Kafka."""
     settled = settle(session, command, now)
     add_event(
         session, aggregatetype=AGGREGATE_TYPE, aggregateid=str(settled.order.id), event_type=EVENT_TYPE,
-        topic=topic, payload=order_processed(settled).model_dump(mode="json"),
+        topic=topic, payload=order_processed(settled).model_dump(mode="json"), headers=event_headers,
     )
     return settled
 

@@ -29,3 +29,23 @@ def header(record, name: str) -> str | None:
         if key == name:
             return value.decode()
     return None
+
+
+def find_record(brokers: str, topic: str, key: str, *, timeout: float = 60.0):
+    """The first record of `topic` with this key, read from the beginning."""
+    consumer = KafkaConsumer(bootstrap_servers=brokers.split(","), enable_auto_commit=False, group_id=None)
+    try:
+        partitions = wait_for(lambda: consumer.partitions_for_topic(topic), timeout=timeout, what=f"{topic} metadata")
+        consumer.assign([TopicPartition(topic, partition) for partition in partitions])
+        consumer.seek_to_beginning()
+
+        def keyed():
+            for batch in consumer.poll(timeout_ms=200).values():
+                for record in batch:
+                    if record.key == key.encode():
+                        return record
+            return None
+
+        return wait_for(keyed, timeout=timeout, interval=0, what=f"record {key} on {topic}")
+    finally:
+        consumer.close()

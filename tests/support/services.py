@@ -31,9 +31,13 @@ class ServiceProcess:
     args: list[str] = field(default_factory=list)
     process: subprocess.Popen | None = None
 
+    @property
+    def log_path(self) -> Path:
+        return LOG_DIR / f"{self.name}-{os.getpid()}.log"
+
     def start(self, timeout: float = 60.0) -> "ServiceProcess":
         LOG_DIR.mkdir(parents=True, exist_ok=True)
-        log = open(LOG_DIR / f"{self.name}-{os.getpid()}.log", "ab")
+        log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
             [str(BIN / self.name), *self.args],
             env={**os.environ, **self.env},
