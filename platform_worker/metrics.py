@@ -37,6 +37,10 @@ class WorkerMetrics:
         self.lag = Gauge(
             "worker_consumer_lag", "Records behind the partition's end", ["topic", "partition"], registry=self.registry
         )
+        self.lag_seconds = Gauge(
+            "worker_consumer_lag_seconds", "Age of the oldest record polled and not yet stored or dead-lettered",
+            ["topic", "partition"], registry=self.registry,
+        )
         self.latency = BatchHistogram(
             "worker_end_to_end_latency_seconds", "Redis write time minus the message's processedAt", LATENCY_BUCKETS
         )

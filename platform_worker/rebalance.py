@@ -45,7 +45,8 @@ class RebalanceListener(ConsumerRebalanceListener):
 
     def _drop_lag(self, partitions) -> None:
         for tp in partitions:
-            try:
-                self.metrics.lag.remove(tp.topic, str(tp.partition))
-            except KeyError:
-                pass
+            for gauge in (self.metrics.lag, self.metrics.lag_seconds):
+                try:
+                    gauge.remove(tp.topic, str(tp.partition))
+                except KeyError:
+                    pass

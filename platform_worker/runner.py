@@ -32,6 +32,7 @@ from platform_worker.metrics import WorkerMetrics
 from platform_worker.pauses import Pauses
 from platform_worker.process import BatchProcessor, PreparedBatch
 from platform_worker.sink_outage import SinkOutage
+from platform_worker.unstored_ages import UnstoredAges
 
 log = structlog.get_logger("platform_worker")
 
@@ -67,12 +68,14 @@ class Worker:
         self.commits = commits
         self._paused = False
         self._reported_at = 0.0
+        self._unstored = UnstoredAges()
 
     def run(self) -> None:
         in_flight: InFlight | None = None
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="store") as writer:
             while not self.stopping.is_set():
                 batch = self.consumer.poll(timeout_ms=POLL_TIMEOUT_MS)
+                self._unstored.polled(batch)
                 prepared = self._prepare(batch)
                 in_flight, clear = self._settle(in_flight)
                 if not clear and prepared:
@@ -122,6 +125,7 @@ class Worker:
                 log.info("stopping while a batch waited; batch left uncommitted for the next owner", why=str(stopped))
                 return None, False
         self.commits.finished(finished.offsets)
+        self._unstored.finished(finished.offsets)
         return None, True
 
     def _hold(self, batch: Batch) -> None:
@@ -147,6 +151,8 @@ class Worker:
         self.metrics.assigned.set(len(self.consumer.assignment()))
         for tp, lag in lag_by_partition(self.consumer).items():
             self.metrics.lag.labels(tp.topic, str(tp.partition)).set(lag)
+        for tp, age in self._unstored.ages(time.time_ns() // 1_000_000, self.consumer.assignment()).items():
+            self.metrics.lag_seconds.labels(tp.topic, str(tp.partition)).set(age)
 
 
 def install_signal_handlers(stopping: threading.Event) -> None:
