@@ -13,6 +13,7 @@ Guarantee: `check` returns (the DescribeCluster answer) or raises one of the two
 `timeout_s`.
 """
 import logging
+import re
 import socket
 import ssl
 import time
@@ -91,7 +92,7 @@ def _describe_cluster(connection: KafkaConnection, deadline: float) -> dict:
 
 def _explain(connection: KafkaConnection, error: KafkaError, seen: list[str]) -> str:
     where = f"Kafka at {connection.describe()}"
-    refusal = next((message for message in seen if "SaslAuthenticationFailed" in message or "Authoriz" in message), None)
+    refusal = next((found[-1] for found in (_REFUSAL.findall(message) for message in seen) if found), None)
     if refusal:
         return f"{where} refused us: {refusal}; check KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD and KAFKA_SASL_MECHANISM"
     if connection.uses_sasl:
@@ -105,6 +106,10 @@ def _explain(connection: KafkaConnection, error: KafkaError, seen: list[str]) ->
         f"{where} accepted connections but never answered the Kafka handshake ({error}): does the listener "
         f"require TLS or SASL? KAFKA_SECURITY_PROTOCOL={connection.kafka_security_protocol}"
     )
+
+
+# kafka-python's words when it did read the broker's answer (it often loses it to the disconnect that follows)
+_REFUSAL = re.compile(r"(?:SaslAuthenticationFailedError: |\w*AuthorizationFailedError: )+([^()]+)")
 
 
 class _Collect(logging.Handler):

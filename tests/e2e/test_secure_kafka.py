@@ -98,7 +98,7 @@ def test_a_payment_reaches_redis_through_relay_and_worker_over_sasl_ssl(secure_b
 
 
 @pytest.mark.parametrize("mistake, override, cause", [
-    ("wrong password", lambda broker, tmp: {"KAFKA_SASL_PASSWORD": "not-the-password"}, "password"),
+    ("wrong password", lambda broker, tmp: {"KAFKA_SASL_PASSWORD": "not-the-password"}, "KAFKA_SASL_PASSWORD"),
     ("unknown CA", lambda broker, tmp: {"KAFKA_SSL_CAFILE": another_ca(tmp)}, "is not trusted by KAFKA_SSL_CAFILE"),
 ])
 def test_a_refused_setting_stops_relay_and_worker_at_start_up_while_payments_succeed(
