@@ -56,8 +56,8 @@ def _admin(brokers: Brokers, timeout_ms: int = ATTEMPT_TIMEOUT_MS) -> KafkaAdmin
     )
 
 
-def _describe_live_cluster(brokers: Brokers, timeout_ms: int) -> dict:
-    cluster = check(connection_to(brokers), timeout_ms / 1000)
+def _describe_live_cluster(connection: KafkaConnection, timeout_ms: int) -> dict:
+    cluster = check(connection, timeout_ms / 1000)
     if cluster.get("controller_id", -1) < 0:
         raise BrokerNotReady("no active controller yet")
     if not any(not b.get("is_fenced") for b in cluster.get("brokers", [])):
@@ -67,6 +67,7 @@ def _describe_live_cluster(brokers: Brokers, timeout_ms: int) -> dict:
 
 def wait_until_ready(brokers: Brokers, timeout_s: float = 90.0) -> dict:
     """The broker's DescribeCluster answer, once it has one; `BrokerNotReady` after `timeout_s`."""
+    connection = connection_to(brokers)
     attempt = retry(
         # a broker still starting may refuse credentials it has not loaded yet: the last reason is reported
         retry=retry_if_exception_type((KafkaError, OSError, BrokerNotReady, KafkaUnreachable, KafkaMisconfigured)),
@@ -74,10 +75,10 @@ def wait_until_ready(brokers: Brokers, timeout_s: float = 90.0) -> dict:
         wait=wait_fixed(0.5),
     )(_describe_live_cluster)
     try:
-        return attempt(brokers, int(min(ATTEMPT_TIMEOUT_MS, max(timeout_s, 0.5) * 1000)))
+        return attempt(connection, int(min(ATTEMPT_TIMEOUT_MS, max(timeout_s, 0.5) * 1000)))
     except RetryError as error:
         last = error.last_attempt.exception()
-        raise BrokerNotReady(f"Kafka at {connection_to(brokers).describe()} not ready within {timeout_s}s: {last}") from last
+        raise BrokerNotReady(f"Kafka at {connection.describe()} not ready within {timeout_s}s: {last}") from last
 
 
 def ensure_topics(
