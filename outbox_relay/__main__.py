@@ -40,7 +40,8 @@ def check_kafka_at_start_up(settings: Settings) -> None:
         check_kafka(settings)
     except KafkaMisconfigured as error:
         log.error("kafka refuses the relay's connection settings; stopping", error=str(error))
-        sys.exit(f"outbox-relay: {error}")
+        print(f"outbox-relay: {error}", file=sys.stderr)
+        sys.exit(2)
     except KafkaUnreachable as error:
         log.warning("kafka unreachable at start-up; rows stay pending until it answers", error=str(error))
 
