@@ -8,20 +8,24 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
-# Dependencies first, so a code change does not reinstall them.
-COPY pyproject.toml README.md ./
-RUN mkdir -p common order_api outbox_relay platform_worker \
-    && touch common/__init__.py order_api/__init__.py outbox_relay/__init__.py platform_worker/__init__.py \
-    && pip install . \
-    && pip uninstall -y transactional-outbox
+# Dependencies first, so a code change does not reinstall them: the pinned list of pyproject.toml,
+# installed without building the project itself (no placeholder packages, no build/ left behind).
+COPY pyproject.toml ./
+RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
+        >/tmp/requirements.txt \
+    && pip install -r /tmp/requirements.txt \
+    && rm /tmp/requirements.txt
 
-COPY alembic.ini ./
+COPY README.md alembic.ini ./
 COPY migrations ./migrations
 COPY common ./common
 COPY order_api ./order_api
 COPY outbox_relay ./outbox_relay
 COPY platform_worker ./platform_worker
-RUN pip install --no-deps .
+# A wheel built from these sources only: nothing of an earlier build can be packaged instead.
+RUN pip install --no-deps . \
+    && rm -rf build *.egg-info \
+    && cd / && python -c "import common.kafka_connection, order_api.entrypoints.app, outbox_relay.publish, platform_worker.bootstrap"
 
 RUN useradd --system --uid 10001 app
 USER app

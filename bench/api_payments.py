@@ -28,9 +28,9 @@ from sqlalchemy.engine import make_url
 
 from bench.dataset import payable_orders
 from bench.stats import percentiles
+from common import defaults
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_URL = "postgresql+psycopg2://outbox:outbox@127.0.0.1:5432/outbox"
 
 
 def free_port() -> int:
@@ -98,7 +98,7 @@ def tree_cpu_seconds(pid: int) -> float:
 
 
 def run(seconds: float, clients: int, workers: int, threads: int, orders_count: int, extra_env: dict | None = None) -> dict:
-    base = os.environ.get("DATABASE_URL", DEFAULT_URL)
+    base = os.environ.get("DATABASE_URL", defaults.DATABASE_URL)
     name = f"bench_api_{secrets.token_hex(4)}"
     url = make_url(base).set(database=name).render_as_string(hide_password=False)
     admin(base, f'CREATE DATABASE "{name}"')

@@ -11,14 +11,17 @@ Guarantees:
   benchmarks name theirs per run and delete them at the end, so a broker used for months
   does not carry thousands of dead partitions (they cost the broker CPU and disk).
 
+Every function takes the brokers as a `KafkaConnection` (common/kafka_connection.py) or as a list
+of addresses, reached then with the environment's KAFKA_SECURITY_PROTOCOL, KAFKA_SASL_* and
+KAFKA_SSL_CAFILE.
+
 CLI: `python -m common.kafka_admin wait --timeout 90` and
-`python -m common.kafka_admin create-topics` (brokers from KAFKA_BROKERS; topic names
+`python -m common.kafka_admin create-topics` (brokers and security from the KAFKA_* settings; topic names
 from WORKER_TOPIC and WORKER_DLQ_TOPIC; partitions from KAFKA_TOPIC_PARTITIONS);
 `python -m common.kafka_admin delete-topics --prefix test-` (asks before deleting).
 """
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Iterable, Sequence
 
@@ -27,7 +30,11 @@ from kafka import KafkaAdminClient
 from kafka.errors import KafkaError, TopicAlreadyExistsError, for_code
 from tenacity import RetryError, retry, retry_if_exception_type, stop_after_delay, wait_fixed
 
-DEFAULT_BROKERS = "127.0.0.1:9092"
+from common import defaults
+from common.kafka_connection import KafkaConnection, connection_to
+from common.kafka_startup_check import KafkaMisconfigured, KafkaUnreachable, check
+
+Brokers = str | Sequence[str] | KafkaConnection
 DEFAULT_TOPIC = "order.processed"
 DEFAULT_DLQ_TOPIC = "order.processed.dlq"
 DEFAULT_PARTITIONS = 6
@@ -39,27 +46,18 @@ class BrokerNotReady(RuntimeError):
     """The broker did not answer an admin request before the deadline."""
 
 
-def _servers(brokers: str | Sequence[str]) -> list[str]:
-    if isinstance(brokers, str):
-        return [b.strip() for b in brokers.split(",") if b.strip()]
-    return list(brokers)
-
-
-def _admin(brokers: str | Sequence[str], timeout_ms: int = ATTEMPT_TIMEOUT_MS) -> KafkaAdminClient:
+def _admin(brokers: Brokers, timeout_ms: int = ATTEMPT_TIMEOUT_MS) -> KafkaAdminClient:
+    connection = connection_to(brokers)
     return KafkaAdminClient(
-        bootstrap_servers=_servers(brokers),
-        client_id=os.environ.get("KAFKA_CLIENT_ID", "ecommerce-app") + "-admin",
+        **connection.client_options(),
+        client_id=connection.kafka_client_id + "-admin",
         request_timeout_ms=timeout_ms,
         bootstrap_timeout_ms=timeout_ms,
     )
 
 
-def _describe_live_cluster(brokers: str | Sequence[str], timeout_ms: int) -> dict:
-    admin = _admin(brokers, timeout_ms)
-    try:
-        cluster = admin.describe_cluster()
-    finally:
-        admin.close()
+def _describe_live_cluster(connection: KafkaConnection, timeout_ms: int) -> dict:
+    cluster = check(connection, timeout_ms / 1000)
     if cluster.get("controller_id", -1) < 0:
         raise BrokerNotReady("no active controller yet")
     if not any(not b.get("is_fenced") for b in cluster.get("brokers", [])):
@@ -67,22 +65,24 @@ def _describe_live_cluster(brokers: str | Sequence[str], timeout_ms: int) -> dic
     return cluster
 
 
-def wait_until_ready(brokers: str | Sequence[str], timeout_s: float = 90.0) -> dict:
+def wait_until_ready(brokers: Brokers, timeout_s: float = 90.0) -> dict:
     """The broker's DescribeCluster answer, once it has one; `BrokerNotReady` after `timeout_s`."""
+    connection = connection_to(brokers)
     attempt = retry(
-        retry=retry_if_exception_type((KafkaError, OSError, BrokerNotReady)),
+        # a broker still starting may refuse credentials it has not loaded yet: the last reason is reported
+        retry=retry_if_exception_type((KafkaError, OSError, BrokerNotReady, KafkaUnreachable, KafkaMisconfigured)),
         stop=stop_after_delay(timeout_s),
         wait=wait_fixed(0.5),
     )(_describe_live_cluster)
     try:
-        return attempt(brokers, int(min(ATTEMPT_TIMEOUT_MS, max(timeout_s, 0.5) * 1000)))
+        return attempt(connection, int(min(ATTEMPT_TIMEOUT_MS, max(timeout_s, 0.5) * 1000)))
     except RetryError as error:
         last = error.last_attempt.exception()
-        raise BrokerNotReady(f"Kafka at {brokers} not ready within {timeout_s}s: {last!r}") from last
+        raise BrokerNotReady(f"Kafka at {connection.describe()} not ready within {timeout_s}s: {last}") from last
 
 
 def ensure_topics(
-    brokers: str | Sequence[str],
+    brokers: Brokers,
     topics: Iterable[tuple[str, int]],
     replication_factor: int = -1,
 ) -> None:
@@ -111,7 +111,7 @@ def ensure_topics(
         admin.close()
 
 
-def topics_with_prefix(brokers: str | Sequence[str], prefix: str) -> list[str]:
+def topics_with_prefix(brokers: Brokers, prefix: str) -> list[str]:
     admin = _admin(brokers)
     try:
         return _named(admin, prefix)
@@ -119,7 +119,7 @@ def topics_with_prefix(brokers: str | Sequence[str], prefix: str) -> list[str]:
         admin.close()
 
 
-def delete_topics(brokers: str | Sequence[str], prefix: str) -> list[str]:
+def delete_topics(brokers: Brokers, prefix: str) -> list[str]:
     """Delete every topic whose name starts with `prefix`; returns their names."""
     if not prefix:
         raise ValueError("a prefix is required: an empty one would name every topic")
@@ -142,27 +142,36 @@ def cli() -> None:
     """Kafka administration for the stack: readiness and topics."""
 
 
+def _connection(brokers: str) -> KafkaConnection:
+    try:
+        return KafkaConnection(kafka_brokers=brokers)
+    except ValueError as error:  # pydantic's ValidationError: a bad KAFKA_* setting
+        raise click.ClickException(str(error)) from None
+
+
 @cli.command()
 @click.option("--timeout", default=90.0, show_default=True, help="Seconds to wait.")
-@click.option("--brokers", envvar="KAFKA_BROKERS", default=DEFAULT_BROKERS, show_default=True)
+@click.option("--brokers", envvar="KAFKA_BROKERS", default=defaults.KAFKA_BROKERS, show_default=True)
 def wait(timeout: float, brokers: str) -> None:
     """Wait until the broker answers an admin request."""
+    brokers = _connection(brokers)
     try:
         cluster = wait_until_ready(brokers, timeout)
     except BrokerNotReady as error:
         click.echo(str(error), err=True)
         sys.exit(1)
-    click.echo(f"Kafka ready at {brokers} (cluster {cluster.get('cluster_id')})")
+    click.echo(f"Kafka ready at {brokers.describe()} (cluster {cluster.get('cluster_id')})")
 
 
 @cli.command("create-topics")
-@click.option("--brokers", envvar="KAFKA_BROKERS", default=DEFAULT_BROKERS, show_default=True)
+@click.option("--brokers", envvar="KAFKA_BROKERS", default=defaults.KAFKA_BROKERS, show_default=True)
 @click.option("--topic", envvar="WORKER_TOPIC", default=DEFAULT_TOPIC, show_default=True)
 @click.option("--dlq-topic", envvar="WORKER_DLQ_TOPIC", default=DEFAULT_DLQ_TOPIC, show_default=True)
 @click.option("--partitions", envvar="KAFKA_TOPIC_PARTITIONS", default=DEFAULT_PARTITIONS, show_default=True)
 @click.option("--timeout", default=90.0, show_default=True, help="Seconds to wait for the broker first.")
 def create_topics(brokers: str, topic: str, dlq_topic: str, partitions: int, timeout: float) -> None:
     """Create the order topic and its dead-letter topic if they are missing."""
+    brokers = _connection(brokers)
     try:
         wait_until_ready(brokers, timeout)
     except BrokerNotReady as error:
@@ -173,11 +182,12 @@ def create_topics(brokers: str, topic: str, dlq_topic: str, partitions: int, tim
 
 
 @cli.command("delete-topics")
-@click.option("--brokers", envvar="KAFKA_BROKERS", default=DEFAULT_BROKERS, show_default=True)
+@click.option("--brokers", envvar="KAFKA_BROKERS", default=defaults.KAFKA_BROKERS, show_default=True)
 @click.option("--prefix", required=True, help="Delete the topics whose names start with this, e.g. test- or bench-.")
 @click.option("--yes", is_flag=True, help="Do not ask.")
 def delete_topics_command(brokers: str, prefix: str, yes: bool) -> None:
     """Delete the topics left by test or benchmark runs that did not finish."""
+    brokers = _connection(brokers)
     names = topics_with_prefix(brokers, prefix)
     if not names:
         click.echo(f"no topic starts with {prefix!r}")

@@ -2,6 +2,8 @@
 
 Value: UTF-8 JSON of `OrderProcessedMessage`; key: the orderId as a decimal string; headers below.
 """
+import functools
+from collections.abc import Mapping
 from datetime import datetime, timezone
 
 import msgspec
@@ -90,11 +92,21 @@ def _as_field(name: str, field: dict):
 _decode_struct = msgspec.json.Decoder(_as_struct(OrderProcessedMessage.__pydantic_core_schema__)).decode
 
 
-def kafka_headers(event_id: str, extra: dict[str, str] | None = None) -> list[tuple[str, bytes]]:
-    headers = {
-        HEADER_EVENT_ID: event_id,
-        HEADER_EVENT_TYPE: EVENT_TYPE,
-        HEADER_CONTENT_TYPE: CONTENT_TYPE,
-        **(extra or {}),
-    }
-    return [(name, str(value).encode()) for name, value in headers.items()]
+CONTRACT_HEADERS = frozenset({HEADER_EVENT_ID, HEADER_EVENT_TYPE, HEADER_CONTENT_TYPE})
+_CONTENT_TYPE_HEADER = (HEADER_CONTENT_TYPE, CONTENT_TYPE.encode())
+
+
+@functools.lru_cache(maxsize=64)
+def _event_type_header(event_type: str) -> tuple[str, bytes]:
+    return HEADER_EVENT_TYPE, event_type.encode()
+
+
+def kafka_headers(
+    event_id: str, extra: Mapping[str, object] | None = None, event_type: str = EVENT_TYPE
+) -> list[tuple[str, bytes]]:
+    """DESIGN.md's headers (`event_id`, `event_type`, `content-type`) first, then `extra` (e.g.
+    `traceparent`), which cannot override them; values as UTF-8 bytes."""
+    headers = [(HEADER_EVENT_ID, event_id.encode()), _event_type_header(event_type), _CONTENT_TYPE_HEADER]
+    if extra:
+        headers += [(name, str(value).encode()) for name, value in extra.items() if name not in CONTRACT_HEADERS]
+    return headers

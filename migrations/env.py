@@ -5,9 +5,8 @@ from logging.config import fileConfig
 from alembic import context
 from sqlalchemy import create_engine
 
+from common import defaults
 from common.db import metadata
-
-DEFAULT_URL = "postgresql+psycopg2://outbox:outbox@127.0.0.1:5432/outbox"
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):
@@ -15,7 +14,7 @@ if config.config_file_name is not None and config.attributes.get("configure_logg
 
 
 def database_url() -> str:
-    return config.attributes.get("database_url") or os.environ.get("DATABASE_URL", DEFAULT_URL)
+    return config.attributes.get("database_url") or os.environ.get("DATABASE_URL", defaults.DATABASE_URL)
 
 
 def run_migrations_offline() -> None:

@@ -7,7 +7,7 @@ from functools import lru_cache
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_DATABASE_URL = "postgresql+psycopg2://outbox:outbox@127.0.0.1:5432/outbox"
+from common import defaults
 DEV_ADMIN_TOKEN = "dev-admin-token"
 
 
@@ -15,7 +15,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="API_", extra="ignore", populate_by_name=True)
 
     environment: str = Field("production", validation_alias="ENVIRONMENT")
-    database_url: str = Field(DEFAULT_DATABASE_URL, validation_alias="DATABASE_URL")
+    database_url: str = Field(defaults.DATABASE_URL, validation_alias="DATABASE_URL")
     admin_token: str | None = Field(None, validation_alias="ADMIN_TOKEN")
     port: int = Field(8000, validation_alias="API_PORT")
     host: str = "127.0.0.1"

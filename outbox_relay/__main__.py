@@ -7,6 +7,7 @@ import click
 import structlog
 
 from common import tracing
+from common.kafka_startup_check import KafkaMisconfigured, KafkaUnreachable, check as check_kafka
 from common.log import configure_logging
 from outbox_relay import interpreter, metrics, status as backlog_status
 from outbox_relay.bootstrap import build_relay
@@ -20,6 +21,7 @@ def run_relay(settings: Settings) -> None:
     structlog.contextvars.bind_contextvars(pid=os.getpid())
     logging.getLogger("kafka").setLevel(settings.kafka_log_level)
     tracing.configure_tracing("outbox-relay")
+    check_kafka_at_start_up(settings)
     stop = Stop(settings.shutdown_grace_seconds)
     signal_socket, _signal_writer = install_signal_handlers(stop)
     relay = build_relay(settings, stop, signal_socket)
@@ -29,6 +31,19 @@ def run_relay(settings: Settings) -> None:
         relay.run()
     finally:
         tracing.shutdown()
+
+
+def check_kafka_at_start_up(settings: Settings) -> None:
+    """Stop at once on settings the brokers refuse; a broker that is away is an outage the relay rides out."""
+    log = structlog.get_logger("outbox_relay")
+    try:
+        check_kafka(settings)
+    except KafkaMisconfigured as error:
+        log.error("kafka refuses the relay's connection settings; stopping", error=str(error))
+        print(f"outbox-relay: {error}", file=sys.stderr)
+        sys.exit(2)
+    except KafkaUnreachable as error:
+        log.warning("kafka unreachable at start-up; rows stay pending until it answers", error=str(error))
 
 
 @click.group(invoke_without_command=True)

@@ -1,22 +1,22 @@
 """Settings of the outbox relay, read once from the environment at start-up.
 
-Shared names (DATABASE_URL, KAFKA_BROKERS, KAFKA_CLIENT_ID) come as DESIGN.md spells them;
-every other setting has the RELAY_ prefix and a safe default.
+Shared names (DATABASE_URL and the KAFKA_* of common/kafka_connection.py) come as DESIGN.md
+spells them; every other setting has the RELAY_ prefix and a safe default.
 """
 from pydantic import AliasChoices, Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
-DEFAULT_DATABASE_URL = "postgresql+psycopg2://outbox:outbox@127.0.0.1:5432/outbox"
+from common import defaults
+from common.kafka_connection import KafkaConnection
+
 # One pair of names set both backoffs until they got their own; read as aliases for one release.
 _OLD_BACKOFF_INITIAL, _OLD_BACKOFF_MAX = "RELAY_BACKOFF_INITIAL_SECONDS", "RELAY_BACKOFF_MAX_SECONDS"
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="RELAY_", extra="ignore")
+class Settings(KafkaConnection):
+    model_config = SettingsConfigDict(env_prefix="RELAY_")
 
-    database_url: str = Field(DEFAULT_DATABASE_URL, validation_alias="DATABASE_URL")
-    kafka_brokers: str = Field("127.0.0.1:9092", validation_alias="KAFKA_BROKERS")
-    kafka_client_id: str = Field("ecommerce-app", validation_alias="KAFKA_CLIENT_ID")
+    database_url: str = Field(defaults.DATABASE_URL, validation_alias="DATABASE_URL")
 
     # One batch is in flight at a time, so a crash re-sends at most this many rows. Draining 100,000
     # rows on 2 cores (bench.relay_drain): ~23k rows/s at 1,000, ~26-28k at 2,000 and 4,000, the raw
@@ -66,7 +66,3 @@ class Settings(BaseSettings):
         if self.delivery_timeout_ms < self.request_timeout_ms + self.linger_ms:
             raise ValueError("RELAY_DELIVERY_TIMEOUT_MS must be >= RELAY_REQUEST_TIMEOUT_MS + RELAY_LINGER_MS")
         return self
-
-    @property
-    def brokers(self) -> list[str]:
-        return [broker.strip() for broker in self.kafka_brokers.split(",") if broker.strip()]

@@ -12,7 +12,6 @@ refusal the producer is replaced and the failed rows are sent again one by one: 
 broker really refuses is reported as failed. The claim gives at most one row per key per batch,
 so sending them again one by one cannot reorder a key.
 """
-import functools
 import threading
 import time
 from dataclasses import dataclass, field
@@ -21,13 +20,11 @@ from typing import Callable
 from kafka import KafkaProducer
 from kafka.errors import KafkaError, KafkaTimeoutError
 
-from common.order_processed import CONTENT_TYPE, HEADER_CONTENT_TYPE, HEADER_EVENT_ID, HEADER_EVENT_TYPE
+from common.order_processed import kafka_headers
 from outbox_relay.claim import ClaimedRow
 from outbox_relay.config import Settings
 from outbox_relay.errors import BrokerUnavailable
 
-_CONTRACT_HEADERS = {HEADER_EVENT_ID, HEADER_EVENT_TYPE, HEADER_CONTENT_TYPE}
-_CONTENT_TYPE_HEADER = (HEADER_CONTENT_TYPE, CONTENT_TYPE.encode())
 _WAIT_SLICE_SECONDS = 0.2
 
 
@@ -52,20 +49,8 @@ def retriable(error: BaseException) -> bool:
     return bool(getattr(error, "retriable", False))
 
 
-@functools.lru_cache(maxsize=64)
-def _event_type_header(event_type: str) -> tuple[str, bytes]:
-    return HEADER_EVENT_TYPE, event_type.encode()
-
-
 def record_headers(row: ClaimedRow) -> list[tuple[str, bytes]]:
-    headers = [(HEADER_EVENT_ID, row.event_id.encode()), _event_type_header(row.type), _CONTENT_TYPE_HEADER]
-    if row.headers != "{}":
-        headers += [
-            (name, str(value).encode())
-            for name, value in row.extra_headers().items()
-            if name not in _CONTRACT_HEADERS
-        ]
-    return headers
+    return kafka_headers(row.event_id, row.extra_headers(), row.type)
 
 
 def describe(error: BaseException) -> str:
@@ -74,7 +59,7 @@ def describe(error: BaseException) -> str:
 
 def make_producer(settings: Settings) -> KafkaProducer:
     return KafkaProducer(
-        bootstrap_servers=settings.brokers,
+        **settings.client_options(),
         client_id=settings.kafka_client_id,
         acks="all",
         enable_idempotence=True,

@@ -24,8 +24,14 @@ def replay_dlq_command(limit: int | None, order_id: str | None) -> None:
     """Re-publish dead-lettered records onto WORKER_TOPIC, each once."""
     from platform_worker.replay import replay_dlq
 
+    from common.kafka_startup_check import KafkaMisconfigured, KafkaUnreachable, check as check_kafka
+
     settings = WorkerSettings()
     configure_logging("platform-worker-replay", level=settings.log_level)
+    try:
+        check_kafka(settings)
+    except (KafkaMisconfigured, KafkaUnreachable) as error:
+        raise click.ClickException(f"nothing replayed: {error}") from error
     report = replay_dlq(settings, limit=limit, order_id=order_id)
     click.echo(
         f"replayed {report.replayed} record(s) from {settings.dlq_topic} to {settings.topic}; "

@@ -4,6 +4,7 @@
 """
 import gc
 import logging
+import sys
 import threading
 
 import structlog
@@ -11,6 +12,7 @@ from kafka.errors import KafkaConnectionError, KafkaTimeoutError
 from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_fixed
 
 from common import tracing
+from common.kafka_startup_check import KafkaMisconfigured, KafkaUnreachable, check as check_kafka
 from common.log import configure_logging
 from platform_worker.commits import CommitTracker
 from platform_worker.config import WorkerSettings
@@ -78,6 +80,14 @@ def run_worker(settings: WorkerSettings, stopping: threading.Event | None = None
     configure_logging("platform-worker", level=settings.log_level)
     logging.getLogger("kafka").setLevel(logging.WARNING)  # its INFO lines narrate every connection
     tracing.configure_tracing("platform-worker")
+    try:
+        check_kafka(settings)
+    except KafkaMisconfigured as error:
+        log.error("kafka refuses the worker's connection settings; stopping", error=str(error))
+        print(f"platform-worker: {error}", file=sys.stderr)
+        return 2
+    except KafkaUnreachable as error:
+        log.warning("kafka unreachable at start-up; waiting for it", error=str(error))
     stopping = stopping or threading.Event()
     if threading.current_thread() is threading.main_thread():
         install_signal_handlers(stopping)

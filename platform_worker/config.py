@@ -1,22 +1,19 @@
 """The worker's settings, read once from the environment at start-up.
 
 Every name has the `WORKER_` prefix except the shared ones of DESIGN.md
-(`KAFKA_BROKERS`, `KAFKA_CLIENT_ID`, `REDIS_URL`).
+(`REDIS_URL` and the `KAFKA_*` of common/kafka_connection.py).
 """
-from pydantic import AliasChoices, Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, model_validator
+from pydantic_settings import SettingsConfigDict
+
+from common import defaults
+from common.kafka_connection import KafkaConnection
 
 
-def _shared(name: str):
-    return AliasChoices(name)
+class WorkerSettings(KafkaConnection):
+    model_config = SettingsConfigDict(env_prefix="WORKER_")
 
-
-class WorkerSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="WORKER_", extra="ignore", populate_by_name=True)
-
-    kafka_brokers: str = Field("127.0.0.1:9092", validation_alias=_shared("KAFKA_BROKERS"))
-    kafka_client_id: str = Field("ecommerce-app", validation_alias=_shared("KAFKA_CLIENT_ID"))
-    redis_url: str = Field("redis://127.0.0.1:6379/0", validation_alias=_shared("REDIS_URL"))
+    redis_url: str = Field(defaults.REDIS_URL, validation_alias="REDIS_URL")
 
     topic: str = "order.processed"
     dlq_topic: str = "order.processed.dlq"
@@ -52,10 +49,6 @@ class WorkerSettings(BaseSettings):
         if self.heartbeat_interval_ms * 3 > self.session_timeout_ms:
             raise ValueError("WORKER_HEARTBEAT_INTERVAL_MS must be at most a third of WORKER_SESSION_TIMEOUT_MS")
         return self
-
-    @property
-    def brokers(self) -> list[str]:
-        return [broker.strip() for broker in self.kafka_brokers.split(",") if broker.strip()]
 
     @property
     def retry_budget_seconds(self) -> float:

@@ -12,7 +12,7 @@ Batch = dict[TopicPartition, list]  # what KafkaConsumer.poll returns
 
 def make_consumer(settings: WorkerSettings, listener: ConsumerRebalanceListener | None = None) -> KafkaConsumer:
     consumer = KafkaConsumer(
-        bootstrap_servers=settings.brokers,
+        **settings.client_options(),
         client_id=f"{settings.kafka_client_id}-worker",
         group_id=settings.group_id,
         enable_auto_commit=False,

@@ -27,7 +27,7 @@ class Failure:
 
 def make_producer(settings: WorkerSettings, client_suffix: str = "dlq") -> KafkaProducer:
     return KafkaProducer(
-        bootstrap_servers=settings.brokers,
+        **settings.client_options(),
         client_id=f"{settings.kafka_client_id}-worker-{client_suffix}",
         acks="all",
         enable_idempotence=True,

@@ -31,7 +31,7 @@ class ReplayReport:
 
 def replay_dlq(settings: WorkerSettings, limit: int | None = None, order_id: str | None = None) -> ReplayReport:
     consumer = KafkaConsumer(
-        bootstrap_servers=settings.brokers,
+        **settings.client_options(),
         client_id=f"{settings.kafka_client_id}-worker-replay",
         group_id=settings.replay_group_id,
         enable_auto_commit=False,

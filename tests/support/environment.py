@@ -5,15 +5,15 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.engine import make_url
 
-DEFAULT_DATABASE_URL = "postgresql+psycopg2://outbox:outbox@127.0.0.1:5432/outbox"
+from common import defaults
 
 
 @dataclass(frozen=True)
 class TestEnvironment:
     run_id: str = field(default_factory=lambda: os.environ.get("TEST_RUN_ID") or secrets.token_hex(4))
-    base_database_url: str = os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL)
-    kafka_brokers: str = os.environ.get("KAFKA_BROKERS", "127.0.0.1:9092")
-    redis_url: str = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    base_database_url: str = os.environ.get("DATABASE_URL", defaults.DATABASE_URL)
+    kafka_brokers: str = os.environ.get("KAFKA_BROKERS", defaults.KAFKA_BROKERS)
+    redis_url: str = os.environ.get("REDIS_URL", defaults.REDIS_URL)
 
     @property
     def database_name(self) -> str:
