@@ -53,8 +53,8 @@ up:
 	fi
 
 down:
-	@if docker info >/dev/null 2>&1 && [ -n "$$(docker compose --profile cluster ps -q 2>/dev/null)" ]; then \
-		docker compose --profile cluster down; \
+	@if docker info >/dev/null 2>&1 && [ -n "$$(docker compose --profile cluster --profile observe ps -q 2>/dev/null)" ]; then \
+		docker compose --profile cluster --profile observe down; \
 	fi
 	@$(NATIVE) down
 
@@ -67,8 +67,19 @@ bench:
 	@$(NATIVE) infra
 	@$(NATIVE) run $(VENV)/bin/python -m bench
 
-install infra migrate seed status observe:
+install infra migrate seed status:
 	@$(NATIVE) $@
+
+# Prometheus natively (Debian's package); with Docker also Grafana and Jaeger, the services exporting
+# their traces to Jaeger.
+observe:
+	@if docker info >/dev/null 2>&1; then \
+		OTEL_TRACES_EXPORTER=$${OTEL_TRACES_EXPORTER:-otlp} OTEL_EXPORTER_OTLP_ENDPOINT=$${OTEL_EXPORTER_OTLP_ENDPOINT:-http://jaeger:4318} \
+			docker compose --profile observe up -d --wait --build && \
+		echo "  Prometheus http://127.0.0.1:$${STACK_PROMETHEUS_PORT:-9090}   Grafana http://127.0.0.1:$${GRAFANA_PORT:-3000}   Jaeger http://127.0.0.1:$${JAEGER_UI_PORT:-16686}"; \
+	else \
+		$(NATIVE) observe; \
+	fi
 
 $(addprefix start-,$(COMPONENTS)): start-%:
 	@$(NATIVE) start $*
