@@ -228,7 +228,8 @@ class Relay:
             raise BrokerUnavailable(describe(result.failed[0][1]))
         for row, error in result.failed:
             log.warning("relay.record_failed", outbox_id=row.id, topic=row.topic, attempts=row.attempts + 1, error=describe(error))
-        self._recovered()
+        if result.acked:  # a batch released at shutdown says nothing about the broker
+            self._recovered()
 
     def _log_unavailable(self, state: RetryCallState) -> None:
         if self._unavailable_since is None:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import structlog
 from kafka import ConsumerRebalanceListener, KafkaConsumer
+from kafka.errors import KafkaError
 
 from platform_worker.commits import CommitTracker
 from platform_worker.consume import Batch, in_stable_group, lag_by_partition, next_offsets, records_of, rewind
@@ -30,6 +31,7 @@ log = structlog.get_logger("platform_worker")
 POLL_TIMEOUT_MS = 500
 REPORT_INTERVAL_S = 1.0
 DEAD_LETTER_BACKOFF_S = 1.0
+BROKER_AWAY_PAUSE_S = 0.5
 
 
 @dataclass
@@ -60,7 +62,7 @@ class Worker:
         in_flight: InFlight | None = None
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="store") as writer:
             while not self.stopping.is_set():
-                batch = self.consumer.poll(timeout_ms=POLL_TIMEOUT_MS)
+                batch = self._poll()
                 prepared = self._prepare(batch)
                 if not self._settle(in_flight) and batch:
                     rewind(self.consumer, batch)
@@ -72,6 +74,19 @@ class Worker:
             self._settle(in_flight)
         self.metrics.set_ready(False)
         self.commits.commit_now()
+
+    def _poll(self) -> Batch:
+        """A batch, or none while a broker is away. kafka-python raises a broker's refused connection
+        (e.g. the group coordinator's node killed) out of poll; the consumer itself recovers, finding
+        the new coordinator on a later poll, so this is a pause, not the worker's end."""
+        try:
+            return self.consumer.poll(timeout_ms=POLL_TIMEOUT_MS)
+        except KafkaError as error:
+            if not getattr(error, "retriable", False):
+                raise
+            log.warning("poll failed, a broker is away; polling again", error=repr(error))
+            self.stopping.wait(BROKER_AWAY_PAUSE_S)
+            return {}
 
     def _prepare(self, batch: Batch) -> PreparedBatch | None:
         if self.guard.tripped:
