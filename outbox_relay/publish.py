@@ -86,6 +86,8 @@ def make_producer(settings: Settings) -> KafkaProducer:
         client_id=settings.kafka_client_id,
         acks="all",
         enable_idempotence=True,
+        retries=2**31 - 1,  # bounded by delivery_timeout_ms, as in the Java client
+        max_in_flight_requests_per_connection=5,  # the most idempotence keeps in order
         linger_ms=settings.linger_ms,
         batch_size=settings.producer_batch_size,
         compression_type=settings.compression_type,

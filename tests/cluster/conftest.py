@@ -7,8 +7,6 @@ import pytest
 from common.kafka_admin import delete_topics, ensure_topics
 from tests.support.cluster import Cluster
 
-pytestmark = pytest.mark.cluster
-
 
 @pytest.fixture(scope="session")
 def cluster(test_env):

@@ -1,11 +1,14 @@
 """The three-node cluster as make up leaves it: one quorum of three, and every topic (the
 project's and the broker's internal ones) on three replicas of which two must take each write."""
+import pytest
 from kafka.admin import ConfigResource, ConfigResourceType
 from kafka.protocol.metadata import CoordinatorType
 
 from common.kafka_admin import _admin
 from common.kafka_cluster import describe, partitions, quorum_partition, unfenced_brokers
 from tests.support.waiting import wait_for
+
+pytestmark = pytest.mark.cluster
 
 
 def min_insync_replicas(brokers: str, topic: str) -> int:
