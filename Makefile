@@ -4,7 +4,8 @@ SHELL := /bin/bash
 NATIVE := stack/native.sh
 VENV ?= .venv
 PYTEST_ARGS ?=
-COMPONENTS := postgres kafka redis order-api outbox-relay platform-worker prometheus
+# kafka-1..3 are the nodes of a cluster (STACK_KAFKA_NODES=3); `kafka` then means all of them.
+COMPONENTS := postgres kafka kafka-1 kafka-2 kafka-3 redis order-api outbox-relay platform-worker prometheus
 
 .PHONY: up down test bench install infra migrate seed status observe \
 	$(addprefix start-,$(COMPONENTS)) $(addprefix stop-,$(COMPONENTS))

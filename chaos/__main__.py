@@ -1,12 +1,13 @@
 """`python -m chaos [--quick] [SCENARIO...]`: run the scenarios, write results and SUMMARY.md."""
 import json
+import os
 import sys
 
 import click
 
 from chaos import report
 from chaos.runner import QUICK, LoadPlan, run_scenario
-from chaos.scenarios import ALL, BY_NAME
+from chaos.scenarios import ALL, BY_NAME, CLUSTER
 
 
 @click.command()
@@ -20,7 +21,11 @@ def main(names: tuple[str, ...], quick: bool, rate: float | None) -> None:
     plan = QUICK if quick else LoadPlan()
     if rate:
         plan = LoadPlan(**{**plan.__dict__, "rate": rate})
-    chosen = [BY_NAME[name] for name in names] or ALL
+    nodes = int(os.environ.get("STACK_KAFKA_NODES", "1"))
+    chosen = [BY_NAME[name] for name in names] or (CLUSTER if nodes == 3 else ALL)
+    wrong = {s.name: s.kafka_nodes for s in chosen if s.kafka_nodes != nodes}
+    if wrong:
+        raise click.BadParameter(f"these need another STACK_KAFKA_NODES (this stack runs {nodes}): {wrong}")
     results = []
     for scenario in chosen:
         click.echo(f"== {scenario.name}: {scenario.description}")

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from chaos import check, load
+from chaos.backlog import BacklogSampler
 from chaos.faults import FaultContext
 from chaos.latency_proxy import ProxyProcess
 from chaos.provision import ADMIN_TOKEN, Infrastructure, drop, provision
@@ -80,6 +81,8 @@ def _load_and_fault(scenario, plan, pipeline, proxy, infra, run) -> dict:
             ctx.note("fault ends")
 
     started = time.monotonic()
+    backlog = BacklogSampler(run.database_url, started)
+    backlog.start()
     injector = threading.Thread(target=fault_thread, args=(started,), daemon=True)
     injector.start()
     outcomes = load.drive(pipeline.api_port, customers, rate=plan.rate, duration_s=duration, threads=plan.threads)
@@ -90,6 +93,7 @@ def _load_and_fault(scenario, plan, pipeline, proxy, infra, run) -> dict:
         pipeline.restart(name)
     fault_end = max((e["t_s"] for e in ctx.timeline if e["event"] == "fault ends"), default=load_ended)
     waited = check.wait_until_delivered(run.database_url, infra.brokers, run.dlq_topic, infra.redis_url, plan.deliver_timeout_s)
+    backlog.stop()
     accepted = {o.detail["order_id"] for o in outcomes if o.status == 200}
     verdict = check.verdict(run.database_url, infra.brokers, run.topic, run.dlq_topic, infra.redis_url, accepted,
                             run.id_offset)
@@ -104,6 +108,9 @@ def _load_and_fault(scenario, plan, pipeline, proxy, infra, run) -> dict:
         **summarise_load(outcomes, (fault_start, fault_end)),
         **verdict.as_dict(),
         "all_delivered_s_after_fault_end": None if waited is None else round(load_ended + waited - fault_end, 1),
+        # publishing kept pace again (backlog below one second of payments) this long after the fault began
+        "publish_recovered_s_after_fault_start": backlog.recovered_s_after(fault_start, int(plan.rate)),
+        "backlog_peak_rows": backlog.peak_after(fault_start),
         "all_delivered_s_after_load_end": None if waited is None else round(waited, 1),
         "fault_errors": fault_errors,
         "relays": scenario.relays,

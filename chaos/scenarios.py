@@ -1,7 +1,7 @@
 """The chaos scenarios: which services run, which fault is injected, when and for how long."""
 from dataclasses import dataclass
 
-from chaos import faults
+from chaos import cluster_faults, faults
 
 
 @dataclass(frozen=True)
@@ -13,6 +13,7 @@ class Scenario:
     relays: int = 1
     workers: int = 1
     via_proxy: bool = False  # the services reach Kafka through the latency proxy
+    kafka_nodes: int = 1  # the stack's STACK_KAFKA_NODES the scenario needs
 
     def scaled(self, factor: float) -> "Scenario":
         from dataclasses import replace
@@ -38,4 +39,18 @@ ALL = [
              faults.slow_kafka(100.0), 60.0, via_proxy=True),
 ]
 
-BY_NAME = {scenario.name: scenario for scenario in ALL}
+# With STACK_KAFKA_NODES=3: each node broker and controller, RF 3, min.insync.replicas 2.
+CLUSTER = [
+    Scenario("cluster_baseline", "three-node cluster, no fault: the reference for the cluster scenarios",
+             faults.nothing, kafka_nodes=3),
+    Scenario("cluster_leader_sigkill", "SIGKILL the node leading most partitions of order.processed; restarted 30 s later",
+             cluster_faults.kill_busiest_leader(30.0), 30.0, kafka_nodes=3),
+    Scenario("cluster_rolling_restart", "each node stopped cleanly and started again, one after the other (the next once all replicas are in sync)",
+             cluster_faults.rolling_restart, kafka_nodes=3),
+    Scenario("cluster_two_nodes_down", "kafka-3 and kafka-2 stopped for 30 s (one replica left, min.insync.replicas 2 unmet), then started",
+             cluster_faults.two_nodes_down, 30.0, kafka_nodes=3),
+    Scenario("cluster_controller_sigkill", "SIGKILL the active KRaft controller; restarted 30 s later",
+             cluster_faults.kill_active_controller(30.0), 30.0, kafka_nodes=3),
+]
+
+BY_NAME = {scenario.name: scenario for scenario in ALL + CLUSTER}

@@ -15,9 +15,11 @@ Every function takes the brokers as a `KafkaConnection` (common/kafka_connection
 of addresses, reached then with the environment's KAFKA_SECURITY_PROTOCOL, KAFKA_SASL_* and
 KAFKA_SSL_CAFILE.
 
-CLI: `python -m common.kafka_admin wait --timeout 90` and
+CLI: `python -m common.kafka_admin wait --timeout 90` (`--nodes 3`: the whole cluster formed,
+common/kafka_cluster.py; `--node-id 2`: that node up) and
 `python -m common.kafka_admin create-topics` (brokers and security from the KAFKA_* settings; topic names
-from WORKER_TOPIC and WORKER_DLQ_TOPIC; partitions from KAFKA_TOPIC_PARTITIONS);
+from WORKER_TOPIC and WORKER_DLQ_TOPIC; partitions from KAFKA_TOPIC_PARTITIONS; with
+`--nodes 3` it returns once they, and `__consumer_offsets` if it exists, are fully replicated);
 `python -m common.kafka_admin delete-topics --prefix test-` (asks before deleting).
 """
 from __future__ import annotations
@@ -152,12 +154,21 @@ def _connection(brokers: str) -> KafkaConnection:
 @cli.command()
 @click.option("--timeout", default=90.0, show_default=True, help="Seconds to wait.")
 @click.option("--brokers", envvar="KAFKA_BROKERS", default=defaults.KAFKA_BROKERS, show_default=True)
-def wait(timeout: float, brokers: str) -> None:
-    """Wait until the broker answers an admin request."""
+@click.option("--nodes", default=1, show_default=True, help="Wait for this many unfenced brokers and quorum voters.")
+@click.option("--node-id", type=int, default=None, help="Wait until this node is an unfenced broker.")
+def wait(timeout: float, brokers: str, nodes: int, node_id: int | None) -> None:
+    """Wait until the broker (or the cluster, or one node of it) answers an admin request."""
+    from common.kafka_cluster import ClusterNotReady, wait_until_formed, wait_until_node_up
+
     brokers = _connection(brokers)
     try:
-        cluster = wait_until_ready(brokers, timeout)
-    except BrokerNotReady as error:
+        if node_id is not None:
+            cluster = wait_until_node_up(brokers, node_id, timeout)
+        elif nodes > 1:
+            cluster = wait_until_formed(brokers, nodes, timeout)
+        else:
+            cluster = wait_until_ready(brokers, timeout)
+    except (BrokerNotReady, ClusterNotReady) as error:
         click.echo(str(error), err=True)
         sys.exit(1)
     click.echo(f"Kafka ready at {brokers.describe()} (cluster {cluster.get('cluster_id')})")
@@ -169,15 +180,22 @@ def wait(timeout: float, brokers: str) -> None:
 @click.option("--dlq-topic", envvar="WORKER_DLQ_TOPIC", default=DEFAULT_DLQ_TOPIC, show_default=True)
 @click.option("--partitions", envvar="KAFKA_TOPIC_PARTITIONS", default=DEFAULT_PARTITIONS, show_default=True)
 @click.option("--timeout", default=90.0, show_default=True, help="Seconds to wait for the broker first.")
-def create_topics(brokers: str, topic: str, dlq_topic: str, partitions: int, timeout: float) -> None:
+@click.option("--nodes", default=1, show_default=True,
+              help="Nodes of the cluster: with more than one, wait until the topics are fully replicated.")
+def create_topics(brokers: str, topic: str, dlq_topic: str, partitions: int, timeout: float, nodes: int) -> None:
     """Create the order topic and its dead-letter topic if they are missing."""
+    from common.kafka_cluster import ClusterNotReady, wait_until_replicated
+
     brokers = _connection(brokers)
     try:
         wait_until_ready(brokers, timeout)
-    except BrokerNotReady as error:
+        ensure_topics(brokers, [(topic, partitions), (dlq_topic, partitions)])
+        if nodes > 1:
+            internal = [name for name in ("__consumer_offsets",) if name in topics_with_prefix(brokers, name)]
+            wait_until_replicated(brokers, [topic, dlq_topic, *internal], min(nodes, 3), timeout)
+    except (BrokerNotReady, ClusterNotReady) as error:
         click.echo(str(error), err=True)
         sys.exit(1)
-    ensure_topics(brokers, [(topic, partitions), (dlq_topic, partitions)])
     click.echo(f"topics ready: {topic}, {dlq_topic} ({partitions} partitions when created)")
 
 

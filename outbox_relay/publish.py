@@ -3,8 +3,9 @@
 Guarantees: acks=all with idempotence on; a row counts as acknowledged only when its future
 succeeded. Key = aggregateid, value = the payload JSON exactly as stored, headers = DESIGN.md's
 (`event_id`, `event_type`, `content-type`) followed by the row's own (which cannot override them).
-A batch never waits longer than the producer's delivery timeout, and stops waiting early when the
-caller abandons it (shutdown); rows not answered by then are released, neither acked nor failed.
+A batch never waits longer than the producer's delivery timeout (plus a second); a row not answered
+by then has failed (NoAnswer, transient). When the caller abandons the batch (shutdown) the rows
+not answered are released, neither acked nor failed.
 
 A refusal (a non-retriable error such as MESSAGE_TOO_LARGE) puts kafka-python's idempotent
 producer in a fatal state that fails every other record in flight with the same error. So after a
@@ -26,6 +27,13 @@ from outbox_relay.config import Settings
 from outbox_relay.errors import BrokerUnavailable
 
 _WAIT_SLICE_SECONDS = 0.2
+
+
+class NoAnswer(KafkaTimeoutError):
+    """The broker neither acknowledged nor refused a record within the delivery timeout."""
+
+    def __init__(self, delivery_timeout_ms: int):
+        super().__init__(f"no acknowledgement within the delivery timeout ({delivery_timeout_ms} ms)")
 
 
 @dataclass
@@ -63,6 +71,8 @@ def make_producer(settings: Settings) -> KafkaProducer:
         client_id=settings.kafka_client_id,
         acks="all",
         enable_idempotence=True,
+        retries=2**31 - 1,  # bounded by delivery_timeout_ms, as in the Java client
+        max_in_flight_requests_per_connection=5,  # the most idempotence keeps in order
         linger_ms=settings.linger_ms,
         batch_size=settings.producer_batch_size,
         compression_type=settings.compression_type,
@@ -158,8 +168,13 @@ class Publisher:
         result = sending.result
         result.acked_at = time.time()
         for row, future in sending.sent:
-            if not future.is_done:
+            if not future.is_done and abandon():
                 result.released.append(row)
+            elif not future.is_done:
+                # kafka-python's idempotent producer does not expire a batch it keeps retrying (e.g.
+                # NOT_ENOUGH_REPLICAS) or one waiting for a producer id (no controller quorum): past
+                # the delivery timeout it is a failure like any other, and the producer is replaced
+                result.failed.append((row, NoAnswer(self._settings.delivery_timeout_ms)))
             elif future.succeeded():
                 result.acked.append(row)
             else:
@@ -185,4 +200,19 @@ class Publisher:
         with self._lock:
             producer, self._producer = self._producer, None
         if producer is not None:
-            producer.close(timeout=timeout)
+            close_producer(producer, timeout)
+
+
+def close_producer(producer: KafkaProducer, timeout: float) -> None:
+    """Close, dropping what is still unanswered after `timeout` (those rows stay unpublished).
+
+    kafka-python's close() flushes first and raises KafkaTimeoutError when records are still
+    unanswered (on a cluster: some partitions refused, others still in flight), leaving the
+    sender thread running; the relay must neither crash on that nor leak the thread.
+    """
+    try:
+        producer.close(timeout=timeout)
+    except KafkaTimeoutError:
+        producer._sender.force_close()  # what close() itself does once a flush is over
+        producer._sender.join(timeout=max(timeout, 1.0))
+        producer._closed = True

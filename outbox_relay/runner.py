@@ -172,4 +172,5 @@ class Relay:
             raise BrokerUnavailable(describe(result.failed[0][1]))
         for row, error in result.failed:
             log.warning("relay.record_failed", outbox_id=row.id, topic=row.topic, attempts=row.attempts + 1, error=describe(error))
-        self.outage.over()
+        if result.acked:  # a batch released at shutdown says nothing about the broker
+            self.outage.over()

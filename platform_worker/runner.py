@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import structlog
 from kafka import KafkaConsumer
 from kafka.structs import MemberState
+from kafka.errors import KafkaError
 
 from platform_worker.commits import CommitTracker
 from platform_worker.consume import Batch, lag_by_partition, rewind
@@ -40,6 +41,7 @@ POLL_TIMEOUT_MS = 500
 SETTLE_STEP_S = 0.1  # while a pause is held, the loop looks at the batch in flight this often between polls
 REPORT_INTERVAL_S = 1.0
 DEAD_LETTER_BACKOFF_S = 1.0
+BROKER_AWAY_PAUSE_S = 0.5
 
 
 @dataclass
@@ -74,7 +76,7 @@ class Worker:
         in_flight: InFlight | None = None
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="store") as writer:
             while not self.stopping.is_set():
-                batch = self.consumer.poll(timeout_ms=POLL_TIMEOUT_MS)
+                batch = self._poll()
                 self._unstored.polled(batch)
                 prepared = self._prepare(batch)
                 in_flight, clear = self._settle(in_flight)
@@ -89,6 +91,19 @@ class Worker:
             self._settle(in_flight, wait=True)
         self.metrics.set_ready(False, "stopping")
         self.commits.commit_now()
+
+    def _poll(self) -> Batch:
+        """A batch, or none while a broker is away. kafka-python raises a broker's refused connection
+        (e.g. the group coordinator's node killed) out of poll; the consumer itself recovers, finding
+        the new coordinator on a later poll, so this is a pause, not the worker's end."""
+        try:
+            return self.consumer.poll(timeout_ms=POLL_TIMEOUT_MS)
+        except KafkaError as error:
+            if not getattr(error, "retriable", False):
+                raise
+            log.warning("poll failed, a broker is away; polling again", error=repr(error))
+            self.stopping.wait(BROKER_AWAY_PAUSE_S)
+            return {}
 
     def _prepare(self, batch: Batch) -> PreparedBatch | None:
         if self.pauses.held:

@@ -1,17 +1,22 @@
 #!/usr/bin/env bash
 # The native stack (no Docker engine): PostgreSQL and Redis from Debian's packages, the official
-# Apache Kafka broker (KRaft, single node) from Maven Central on the machine's Java 17, and the
-# three services from the project's venv. Everything listens on 127.0.0.1 only.
+# Apache Kafka broker (KRaft: one node, or STACK_KAFKA_NODES=3 nodes) from Maven Central on the
+# machine's Java 17, and the three services from the project's venv. Everything listens on 127.0.0.1.
 #
 # State lives under $STACK_DIR (default <repo>/.stack): data directories, logs in log/<name>.log,
 # pid files in run/<name>.pid. A component is stopped only through its own pid file.
 #
 #   stack/native.sh install | infra | migrate | seed | up | observe | down | status
 #   stack/native.sh start <name> | stop <name>      name: postgres kafka redis order-api outbox-relay platform-worker prometheus
+#                                                    and, with STACK_KAFKA_NODES=3, kafka-1 kafka-2 kafka-3
+#                                                    (kafka then means all nodes)
+#   stack/native.sh kill <name>                      SIGKILL (fault injection)
 #   stack/native.sh run <command...>                 runs a command with the stack's environment
 #
 # Ports are overridable so several stacks can run side by side: STACK_PG_PORT, STACK_REDIS_PORT,
 # STACK_KAFKA_PORT, STACK_KAFKA_CONTROLLER_PORT, API_PORT, RELAY_METRICS_PORT, WORKER_METRICS_PORT.
+# With STACK_KAFKA_NODES=3, node i listens on STACK_KAFKA_PORT + 2(i-1) and its controller on
+# STACK_KAFKA_CONTROLLER_PORT + 2(i-1).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -27,21 +32,40 @@ STACK_PG_PORT="${STACK_PG_PORT:-5432}"
 STACK_REDIS_PORT="${STACK_REDIS_PORT:-6379}"
 STACK_KAFKA_PORT="${STACK_KAFKA_PORT:-9092}"
 STACK_KAFKA_CONTROLLER_PORT="${STACK_KAFKA_CONTROLLER_PORT:-9093}"
+STACK_KAFKA_NODES="${STACK_KAFKA_NODES:-1}"
+case "$STACK_KAFKA_NODES" in
+  1 | 3) ;;
+  *) printf 'native.sh: STACK_KAFKA_NODES must be 1 or 3, not %s\n' "$STACK_KAFKA_NODES" >&2; exit 2 ;;
+esac
 # The services' own ports go to the services only (see start_service), not to `run`'s commands.
 API_PORT="${API_PORT:-8000}"
 RELAY_METRICS_PORT="${RELAY_METRICS_PORT:-9101}"
 WORKER_METRICS_PORT="${WORKER_METRICS_PORT:-9102}"
 STACK_PROMETHEUS_PORT="${STACK_PROMETHEUS_PORT:-9090}"
 export DATABASE_URL="${DATABASE_URL:-postgresql+psycopg2://outbox:outbox@127.0.0.1:$STACK_PG_PORT/outbox}"
-export KAFKA_BROKERS="${KAFKA_BROKERS:-127.0.0.1:$STACK_KAFKA_PORT}"
+kafka_node_port() { echo $((STACK_KAFKA_PORT + 2 * ($1 - 1))); }
+kafka_controller_port() { echo $((STACK_KAFKA_CONTROLLER_PORT + 2 * ($1 - 1))); }
+# The Kafka components: `kafka` alone, or one `kafka-<i>` per node of a cluster.
+KAFKA_NODES=()
+all_brokers=""
+if [ "$STACK_KAFKA_NODES" -eq 1 ]; then
+  KAFKA_NODES=(kafka)
+  all_brokers="127.0.0.1:$STACK_KAFKA_PORT"
+else
+  for ((i = 1; i <= STACK_KAFKA_NODES; i++)); do
+    KAFKA_NODES+=("kafka-$i")
+    all_brokers="${all_brokers:+$all_brokers,}127.0.0.1:$(kafka_node_port "$i")"
+  done
+fi
+export KAFKA_BROKERS="${KAFKA_BROKERS:-$all_brokers}"
 export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:$STACK_REDIS_PORT/0}"
 export ADMIN_TOKEN="${ADMIN_TOKEN:-dev-admin-token}"
 export ENVIRONMENT="${ENVIRONMENT:-dev}"
 
-INFRA=(postgres redis kafka)
+INFRA=(postgres redis kafka) # `kafka` starts every node
 SERVICES=(order-api outbox-relay platform-worker)
 OBSERVE=(prometheus)
-ALL=("${INFRA[@]}" "${SERVICES[@]}" "${OBSERVE[@]}")
+ALL=(postgres redis "${KAFKA_NODES[@]}" "${SERVICES[@]}" "${OBSERVE[@]}")
 
 PG_DATA="$STACK_DIR/postgres/data"
 PG_SOCKET="$STACK_DIR/postgres/socket"
@@ -190,12 +214,14 @@ spawn() {
   record_pid "$name" "$!"
 }
 
-# Polls "$check" until it succeeds; fails early if the process died, or at the deadline.
+# Polls "$check" (with any further arguments) until it succeeds; fails early if the process died,
+# or at the deadline.
 wait_healthy() {
   local name="$1" timeout="$2" check="$3" pid deadline
+  shift 3
   pid="$(cat "$(pid_file "$name")")"
   deadline=$((SECONDS + timeout))
-  until "$check" >/dev/null 2>&1; do
+  until "$check" "$@" >/dev/null 2>&1; do
     if ! alive "$pid"; then
       forget_pid "$name"
       tail -n 25 "$LOG_DIR/$name.log" >&2 || true
@@ -329,7 +355,95 @@ start_kafka() {
   wait_healthy kafka 90 kafka_healthy
 }
 
-create_topics() { "$VENV/bin/python" -m common.kafka_admin create-topics; }
+# ---------------------------------------------------------------- kafka cluster (STACK_KAFKA_NODES=3)
+
+# node i: $STACK_DIR/kafka-<i>/{data,server.properties}; the cluster id and each node's directory
+# id live in $STACK_DIR/kafka/ so that every node is formatted with the same initial controllers.
+node_dir() { echo "$STACK_DIR/kafka-$1"; }
+
+kafka_directory_id() {
+  local file="$KAFKA_DIR/directory-id-$1"
+  [ -s "$file" ] || kafka_java kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n 1 >"$file"
+  cat "$file"
+}
+
+initial_controllers() {
+  local i list=""
+  for ((i = 1; i <= STACK_KAFKA_NODES; i++)); do
+    list="${list:+$list,}$i@127.0.0.1:$(kafka_controller_port "$i"):$(kafka_directory_id "$i")"
+  done
+  echo "$list"
+}
+
+kafka_node_configure() {
+  local i="$1" dir servers="" n
+  dir="$(node_dir "$i")"
+  mkdir -p "$dir/data" "$KAFKA_DIR"
+  for ((n = 1; n <= STACK_KAFKA_NODES; n++)); do
+    servers="${servers:+$servers,}127.0.0.1:$(kafka_controller_port "$n")"
+  done
+  sed -e "s#@NODE_ID@#$i#g" -e "s#@KAFKA_PORT@#$(kafka_node_port "$i")#g" \
+    -e "s#@CONTROLLER_PORT@#$(kafka_controller_port "$i")#g" -e "s#@CONTROLLER_SERVERS@#$servers#g" \
+    -e "s#@DATA_DIR@#$dir/data#g" "$ROOT/stack/kafka/cluster-node.properties.template" >"$dir/server.properties"
+  [ -s "$KAFKA_DIR/cluster-id" ] || kafka_java kafka.tools.StorageTool random-uuid 2>/dev/null |
+    tail -n 1 >"$KAFKA_DIR/cluster-id"
+  [ -s "$dir/data/meta.properties" ] && return 0
+  say "formatting Kafka storage of node $i in $dir/data"
+  kafka_java kafka.tools.StorageTool format -t "$(cat "$KAFKA_DIR/cluster-id")" -c "$dir/server.properties" \
+    --initial-controllers "$(initial_controllers)" >>"$LOG_DIR/kafka-$i.log" 2>&1 ||
+    die "formatting Kafka storage of node $i failed; see $LOG_DIR/kafka-$i.log"
+  # the node's own directory id must be the one named in --initial-controllers
+  grep -qx "directory.id=$(kafka_directory_id "$i")" "$dir/data/meta.properties" ||
+    die "node $i was formatted with another directory id than $KAFKA_DIR/directory-id-$i"
+}
+
+# Each node gets its own JVM; 3 x 512 MiB heap fit beside PostgreSQL, Redis and the services.
+spawn_kafka_node() {
+  local i="$1"
+  # shellcheck disable=SC2086
+  spawn "kafka-$i" java ${KAFKA_HEAP_OPTS:--Xms256m -Xmx512m} -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
+    -XX:ActiveProcessorCount=2 -Djava.awt.headless=true -cp "$KAFKA_LIBS/*" \
+    -Dlog4j2.configurationFile="$ROOT/stack/kafka/log4j2.yaml" kafka.Kafka "$(node_dir "$i")/server.properties"
+}
+
+# Node i answers on its own port and the cluster lists it as an unfenced broker.
+kafka_node_healthy() {
+  "$VENV/bin/python" -m common.kafka_admin wait --brokers "127.0.0.1:$(kafka_node_port "$1")" --node-id "$1" --timeout 2
+}
+
+# Starts the given nodes (those not running) together: a fresh cluster elects its first controller
+# only once a majority of the nodes is up, so they are spawned before any is awaited.
+start_kafka_nodes() {
+  [ -d "$KAFKA_LIBS" ] && [ -x "$VENV/bin/python" ] || die "Kafka is not installed; run: stack/native.sh install"
+  local i pid spawned=()
+  for i in "$@"; do
+    if pid="$(running_pid "kafka-$i")"; then
+      say "kafka-$i already running (pid $pid)"
+      continue
+    fi
+    forget_pid "kafka-$i"
+    require_free_ports "kafka-$i" "$(kafka_node_port "$i")" "$(kafka_controller_port "$i")"
+    kafka_node_configure "$i"
+    say "starting kafka-$i"
+    spawn_kafka_node "$i"
+    spawned+=("$i")
+  done
+  for i in "${spawned[@]}"; do
+    wait_healthy "kafka-$i" 120 kafka_node_healthy "$i"
+    say "kafka-$i healthy (pid $(cat "$(pid_file "kafka-$i")"), 127.0.0.1:$(kafka_node_port "$i"))"
+  done
+  [ "${#spawned[@]}" -eq 0 ] || wait_cluster
+}
+
+# Every running node an unfenced broker and a caught-up voter of the metadata quorum.
+wait_cluster() {
+  local name running=0
+  for name in "${KAFKA_NODES[@]}"; do running_pid "$name" >/dev/null && running=$((running + 1)); done
+  "$VENV/bin/python" -m common.kafka_admin wait --nodes "$running" --timeout 120 >/dev/null ||
+    die "the Kafka cluster did not form within 120s; see $LOG_DIR/kafka-*.log"
+}
+
+create_topics() { "$VENV/bin/python" -m common.kafka_admin create-topics --nodes "$STACK_KAFKA_NODES"; }
 
 # ---------------------------------------------------------------- services
 
@@ -380,6 +494,7 @@ port_of() {
     postgres) echo "$STACK_PG_PORT" ;;
     redis) echo "$STACK_REDIS_PORT" ;;
     kafka) echo "$STACK_KAFKA_PORT" ;;
+    kafka-*) kafka_node_port "${1#kafka-}" ;;
     order-api) echo "$API_PORT" ;;
     outbox-relay) echo "$RELAY_METRICS_PORT" ;;
     platform-worker) echo "$WORKER_METRICS_PORT" ;;
@@ -390,12 +505,19 @@ port_of() {
 known() {
   local name
   for name in "${ALL[@]}"; do [ "$name" = "$1" ] && return 0; done
-  die "unknown component '${1:-}'; one of: ${ALL[*]}"
+  [ "$1" = kafka ] && return 0 # all nodes of a cluster
+  die "unknown component '${1:-}' (STACK_KAFKA_NODES=$STACK_KAFKA_NODES); one of: ${ALL[*]}"
 }
 
 cmd_start() {
   local name="$1" pid
   known "$name"
+  if [ "$STACK_KAFKA_NODES" -gt 1 ]; then
+    case "$name" in
+      kafka) start_kafka_nodes $(seq "$STACK_KAFKA_NODES"); return 0 ;;
+      kafka-*) start_kafka_nodes "${name#kafka-}"; return 0 ;;
+    esac
+  fi
   if pid="$(running_pid "$name")"; then
     say "$name already running (pid $pid)"
     return 0
@@ -415,27 +537,57 @@ cmd_start() {
 }
 
 cmd_stop() {
-  local name="$1" pid signal=TERM timeout=30 deadline
+  local name="$1"
+  known "$name"
+  if [ "$name" = kafka ] && [ "$STACK_KAFKA_NODES" -gt 1 ]; then
+    stop_together "${KAFKA_NODES[@]}"
+  else
+    stop_together "$name"
+  fi
+}
+
+# Signals every named component at once, then waits for each (SIGKILL after its timeout). The
+# nodes of a cluster are stopped together so that each one's controlled shutdown still finds a
+# controller quorum; stopped one by one, the last would wait for a quorum that is gone.
+stop_together() {
+  local i name pid signal timeout deadline names=() pids=()
+  for name in "$@"; do
+    if ! pid="$(running_pid "$name")"; then
+      forget_pid "$name"
+      say "$name not running"
+      continue
+    fi
+    signal=TERM
+    # SIGTERM is postgres' "smart" shutdown, which waits for every client to leave; SIGINT is "fast".
+    [ "$name" = postgres ] && signal=INT
+    say "stopping $name (pid $pid, SIG$signal)"
+    kill -s "$signal" "$pid" 2>/dev/null || true
+    names+=("$name") pids+=("$pid")
+  done
+  for i in "${!names[@]}"; do
+    name="${names[$i]}" pid="${pids[$i]}" timeout=30
+    case "$name" in postgres | kafka*) timeout=60 ;; esac
+    deadline=$((SECONDS + timeout))
+    while alive "$pid" && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.2; done
+    if alive "$pid"; then
+      say "$name still running after ${timeout}s: SIGKILL"
+      kill -s KILL "$pid" 2>/dev/null || true
+      while alive "$pid"; do sleep 0.1; done
+    fi
+    forget_pid "$name"
+  done
+}
+
+# Fault injection: SIGKILL, no shutdown of any kind (the pid file goes, the data stays).
+cmd_kill() {
+  local name="$1" pid
   known "$name"
   if ! pid="$(running_pid "$name")"; then
-    forget_pid "$name"
-    say "$name not running"
-    return 0
+    die "$name is not running"
   fi
-  case "$name" in
-    # SIGTERM is postgres' "smart" shutdown, which waits for every client to leave; SIGINT is "fast".
-    postgres) signal=INT timeout=60 ;;
-    kafka) timeout=60 ;;
-  esac
-  say "stopping $name (pid $pid, SIG$signal)"
-  kill -s "$signal" "$pid" 2>/dev/null || true
-  deadline=$((SECONDS + timeout))
-  while alive "$pid" && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.2; done
-  if alive "$pid"; then
-    say "$name still running after ${timeout}s: SIGKILL"
-    kill -s KILL "$pid" 2>/dev/null || true
-    while alive "$pid"; do sleep 0.1; done
-  fi
+  say "killing $name (pid $pid, SIGKILL)"
+  kill -s KILL "$pid"
+  while alive "$pid"; do sleep 0.1; done
   forget_pid "$name"
 }
 
@@ -504,8 +656,16 @@ EOF
 }
 
 cmd_down() {
-  local i
-  for ((i = ${#ALL[@]} - 1; i >= 0; i--)); do cmd_stop "${ALL[$i]}"; done
+  local i name leftovers=()
+  cmd_stop prometheus
+  for ((i = ${#SERVICES[@]} - 1; i >= 0; i--)); do cmd_stop "${SERVICES[$i]}"; done
+  # a node of the other STACK_KAFKA_NODES setting still running is stopped too
+  for name in kafka kafka-1 kafka-2 kafka-3; do
+    running_pid "$name" >/dev/null && leftovers+=("$name")
+  done
+  [ "${#leftovers[@]}" -eq 0 ] || stop_together "${leftovers[@]}"
+  cmd_stop redis
+  cmd_stop postgres
 }
 
 main() {
@@ -523,8 +683,9 @@ main() {
     status) cmd_status ;;
     start) cmd_start "${1:-}" ;;
     stop) cmd_stop "${1:-}" ;;
+    kill) cmd_kill "${1:-}" ;;
     run) exec "$@" ;;
-    *) die "usage: $0 install|infra|migrate|seed|up|observe|down|status|start <name>|stop <name>|run <command...>" ;;
+    *) die "usage: $0 install|infra|migrate|seed|up|observe|down|status|start <name>|stop <name>|kill <name>|run <command...>" ;;
   esac
 }
 
