@@ -1,7 +1,7 @@
 """`python -m bench [--quick] [--only STAGE ...]`: the benchmark suite, written to bench/results/.
 
 Stages: payment_api, api_closed_loop (bench/api_payments.py), naive_vs_outbox, relay_drain, worker_throughput, e2e_latency,
-tracing_cost (bench/tracing_cost.py), profile. Each is
+tracing_cost (bench/tracing_cost.py), cluster (bench/cluster.py: a three-node cluster beside the single node), profile. Each is
 repeated (default 3 times) and reported as median with spread; a stage that fails is reported as
 failed and the others still run. `naive_vs_outbox` stops and starts the stack's Kafka.
 """
@@ -21,7 +21,7 @@ from chaos.provision import Infrastructure
 RESULTS = Path(__file__).resolve().parent / "results"
 STAGES = (
     "payment_api", "api_closed_loop", "naive_vs_outbox", "relay_drain", "worker_throughput", "e2e_latency", "tracing_cost",
-    "profile",
+    "cluster", "profile",
 )
 
 
@@ -65,6 +65,10 @@ def stage(name: str, quick: bool, repeats: int, out_dir: Path, infra: Infrastruc
         flat = [{"payments_per_s": r["payments_per_s"], "p99_ms": r["latency_ms"]["p99"], "p50_ms": r["latency_ms"]["p50"]}
                 for r in runs]
         return {"summary": {k: median_spread(flat, k) for k in ("payments_per_s", "p50_ms", "p99_ms")}, "runs": runs}
+    if name == "cluster":
+        from bench import cluster
+
+        return cluster.run(rows=5_000 if quick else 30_000, rounds=repeats, seconds=seconds)
     if name == "tracing_cost":
         from bench import tracing_cost
 

@@ -230,6 +230,12 @@ def write(results: dict, md_path: Path, fig_dir: Path) -> Path:
                          f"[{fmt(median_spread(runs, 'from_answer_p50'))}, {fmt(median_spread(runs, 'from_answer_p99'))}] | "
                          f"{sum(r['not_in_redis_within_60s'] for r in runs)} |")
         lines += ["", f"![end to end]({rel}/e2e_latency.png)"]
+    on_cluster = stages.get("cluster")
+    if _ok(on_cluster):
+        single, cluster, ratio = on_cluster["median"]["single"], on_cluster["median"]["cluster"], on_cluster["cluster_to_single"]
+        lines += ["", "## Three-node cluster next to the single node (bench/cluster.py, rounds alternating)", "",
+                  "| figure | single node | cluster | cluster / single |", "|---|---|---|---|"]
+        lines += [f"| {key} | {single[key]} | {cluster[key]} | {ratio[key]} |" for key in single]
     traced = stages.get("tracing_cost")
     if _ok(traced):
         lines += ["", "## What tracing costs a payment (bench/tracing_cost.py: closed loop, traces off and on alternating)", "",
