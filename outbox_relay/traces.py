@@ -17,7 +17,9 @@ log = structlog.get_logger("outbox_relay")
 _tracer = trace.get_tracer("outbox_relay")
 
 
-def record_publish_spans(acked: list[ClaimedRow], sent: list[tuple[ClaimedRow, object]], acked_at: float, duration: float) -> None:
+def record_publish_spans(
+    acked: list[ClaimedRow], sent: list[tuple[ClaimedRow, object]], acked_at: float, duration: float
+) -> None:
     if not tracing.enabled():
         return
     futures = {row.id: future for row, future in sent}
@@ -44,8 +46,12 @@ def _publish_span(row: ClaimedRow, metadata, start_ns: int, end_ns: int) -> None
         attributes["messaging.destination.partition.id"] = str(metadata.partition)
         attributes["messaging.kafka.offset"] = metadata.offset
     parent = propagate.extract(row.extra_headers())
-    span = _tracer.start_span(f"send {row.topic}", context=parent, kind=SpanKind.PRODUCER, attributes=attributes, start_time=start_ns)
+    span = _tracer.start_span(
+        f"send {row.topic}", context=parent, kind=SpanKind.PRODUCER, attributes=attributes, start_time=start_ns
+    )
     span.end(end_time=end_ns)
-    log.info("relay.event_published", outbox_id=row.id, order_id=row.aggregateid, topic=row.topic,
-             partition=attributes.get("messaging.destination.partition.id"), offset=attributes.get("messaging.kafka.offset"),
-             **tracing.span_ids(span))
+    log.info(
+        "relay.event_published", outbox_id=row.id, order_id=row.aggregateid, topic=row.topic,
+        partition=attributes.get("messaging.destination.partition.id"),
+        offset=attributes.get("messaging.kafka.offset"), **tracing.span_ids(span),
+    )

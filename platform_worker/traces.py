@@ -50,7 +50,8 @@ class StoreTraces:
             "redis.key": redis_key(order_id),
         }
         span = _tracer.start_span(
-            f"process {record.topic}", context=parent, kind=SpanKind.CONSUMER, attributes=attributes, start_time=start_ns
+            f"process {record.topic}", context=parent, kind=SpanKind.CONSUMER,
+            attributes=attributes, start_time=start_ns,
         )
         span.end(end_time=end_ns)
         log.info("worker.order_stored", order_id=order_id, topic=record.topic, partition=record.partition,
