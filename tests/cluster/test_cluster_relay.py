@@ -61,8 +61,10 @@ def test_nothing_is_marked_published_that_fewer_than_two_replicas_hold(all_nodes
         attempts, last_error = failed_attempts(relay_engine)
         assert published_count(relay_engine) == 200, "nothing is marked published while one replica holds it"
         # the broker answers NOT_ENOUGH_REPLICAS, which kafka-python's idempotent producer retries until
-        # the relay gives the batch up at its delivery timeout
-        assert "NotEnoughReplicas" in last_error or "no acknowledgement" in last_error, last_error
+        # the batch expires: the error names the refusal, the relay's own delivery timeout, or the
+        # producer's expiry of the batch, depending on which of the three comes first under load
+        refusals = ("NotEnoughReplicas", "no acknowledgement", "Expiring")
+        assert any(refusal in last_error for refusal in refusals), last_error
         assert relay_cpu < 0.25 * refused_for, f"relay used {relay_cpu:.1f}s CPU in {refused_for:.1f}s: a busy loop"
         assert attempts <= refused_for / 0.5 + 1, "each attempt waits for its backoff"
 
