@@ -87,10 +87,12 @@ def ensure_topics(
     brokers: Brokers,
     topics: Iterable[tuple[str, int]],
     replication_factor: int = -1,
+    configs: dict[str, str] | None = None,
 ) -> None:
     """Create each (name, partitions) that is missing; return once all have leaders.
 
-    `replication_factor=-1` takes the broker's `default.replication.factor`.
+    `replication_factor=-1` takes the broker's `default.replication.factor`; `configs` are topic
+    configs of the topics created (e.g. `message.timestamp.type`), not applied to existing ones.
     """
     wanted = {name: partitions for name, partitions in topics}
     if not wanted:
@@ -99,7 +101,7 @@ def ensure_topics(
     try:
         response = admin.create_topics(
             {
-                name: {"num_partitions": partitions, "replication_factor": replication_factor}
+                name: {"num_partitions": partitions, "replication_factor": replication_factor, "configs": configs or {}}
                 for name, partitions in wanted.items()
             },
             raise_errors=False,

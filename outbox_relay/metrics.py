@@ -27,6 +27,12 @@ COMMIT_TO_ACK = Histogram(
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
 )
 
+DRAINS = Counter(
+    "outbox_relay_drains",
+    "Drains run (each woken by a NOTIFY, the fallback poll or the end of a backoff), by whether they found rows",
+    ["found"],
+)
+
 _BACKLOG = text(
     "SELECT count(*), coalesce(extract(epoch FROM now() - min(created_at)), 0) "
     "FROM outbox WHERE published_at IS NULL"
@@ -41,6 +47,10 @@ def refresh_backlog(conn: Connection) -> None:
     pending, oldest_age = conn.execute(_BACKLOG).one()
     PENDING_ROWS.set(pending)
     OLDEST_PENDING_AGE.set(max(float(oldest_age), 0.0))
+
+
+def record_drain(claimed: int) -> None:
+    DRAINS.labels("rows" if claimed else "nothing").inc()
 
 
 def record_batch(claimed: int, duration: float, acked: list[ClaimedRow], failed: Iterable[ClaimedRow], acked_at: float) -> None:

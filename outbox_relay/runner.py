@@ -125,6 +125,7 @@ class Relay:
             if next_claim is not None and next_claim.exception() is None and next_claim.result():
                 next_claim.result().release()
         self.outage.over()
+        metrics.record_drain(claimed)
         return claimed
 
     def _send(self, batch: "InFlight", last: bool = True) -> None:

@@ -1,0 +1,312 @@
+"""What the relay costs PostgreSQL, itself and the broker per event at a steady rate, and its latency.
+
+Per rate (default 100/s and 500/s) and round: a writer in this process inserts one outbox row per
+transaction, paced, for `--seconds`; the relay runs as its own process (`outbox-relay`, the
+RELAY_ environment plus `--setting`s) on a database and a topic of the bench's own; the topic
+stamps each record with the broker's clock (`message.timestamp.type=LogAppendTime`). Reported:
+
+- commit -> Kafka p50/p95/p99: LogAppendTime of each record against `pg_xact_commit_timestamp`
+  of its writer's transaction (both clocks are this machine's);
+- CPU seconds per 10,000 events, from /proc, between the writer's first insert and the moment
+  nothing is pending: the relay process; all of PostgreSQL (the postmaster, its live backends and
+  what its exited children used: the writer's own inserts are in it, as they would be under any
+  publisher); the broker's JVM;
+- drains per second, rows per drain and drains that found nothing (the relay's own counters).
+
+Each figure is reported as median and range over `--rounds` rounds (rates alternate within a round).
+
+    python -m bench.relay_cost [--rates 100,500] [--seconds 30] [--rounds 3] [--setting RELAY_X=V ...]
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+from urllib.request import urlopen
+
+import click
+import numpy as np
+import psycopg2
+from kafka import KafkaConsumer, TopicPartition
+
+from bench.relay_drain import fresh_database
+from bench.stats import median_spread
+from common.kafka_admin import delete_topics, ensure_topics
+from outbox_relay.config import Settings
+from outbox_relay.wakeup import libpq_dsn
+from tests.support import database
+
+ROOT = Path(__file__).resolve().parent.parent
+STACK_DIR = Path(os.environ.get("STACK_DIR", ROOT / ".stack"))
+BIN = Path(sys.executable).parent
+ORDER_ID_BASE = 8_000_000_000_000
+_INSERT = (
+    "INSERT INTO outbox (event_id, aggregatetype, aggregateid, type, topic, payload, headers) "
+    "VALUES (gen_random_uuid(), 'order', %s, 'order.processed', %s, %s, '{}') RETURNING txid_current()"
+)
+
+
+def payload(order_id: int) -> str:
+    return json.dumps({"orderId": order_id, "userId": 7 + order_id % 100, "finalAmount": 45000, "couponId": None,
+                       "items": [{"productOptionId": 3, "productName": "T-shirt", "quantity": 2, "price": 25000}],
+                       "processedAt": "2026-11-23T10:15:30.123Z"})
+
+
+def _stat_fields(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def cpu_seconds(pid: int, reaped_children: bool = False) -> float:
+    """User + system CPU of a process (and, if asked, of the children it has waited for), from /proc."""
+    fields = _stat_fields(pid)
+    ticks = int(fields[11]) + int(fields[12]) + (int(fields[13]) + int(fields[14]) if reaped_children else 0)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu_seconds(postmaster: int) -> float:
+    """The postmaster, every live backend, and what the backends that exited used (the postmaster's
+    reaped children)."""
+    children = Path(f"/proc/{postmaster}/task/{postmaster}/children").read_text().split()
+    total = cpu_seconds(postmaster, reaped_children=True)
+    for child in children:
+        try:
+            total += cpu_seconds(int(child))
+        except FileNotFoundError:  # exited meanwhile: now in the postmaster's reaped children
+            pass
+    return total
+
+
+def stack_pid(name: str) -> int:
+    if name == "postgres":
+        return int((STACK_DIR / "postgres" / "data" / "postmaster.pid").read_text().split()[0])
+    return int((STACK_DIR / "run" / f"{name}.pid").read_text().strip())
+
+
+def relay_metrics(port: int) -> dict[str, float]:
+    with urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+        text = response.read().decode()
+    values = {}
+    for name in ('outbox_relay_drains_total{found="rows"}', 'outbox_relay_drains_total{found="nothing"}',
+                 "outbox_relay_batch_size_count", "outbox_relay_batch_size_sum"):
+        match = re.search(rf"^{re.escape(name)} (\S+)$", text, re.MULTILINE)
+        values[name] = float(match.group(1)) if match else 0.0
+    return values
+
+
+class RelayProcess:
+    """`outbox-relay` on the bench's database, its log beside the results."""
+
+    def __init__(self, database_url: str, settings: dict[str, str], log_path: Path):
+        self.port = _free_port()
+        env = {**os.environ, "DATABASE_URL": database_url, "RELAY_METRICS_PORT": str(self.port), **settings}
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(log_path, "ab") as log:
+            self.process = subprocess.Popen([str(BIN / "outbox-relay")], env=env, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60
+        while not _answers(f"http://127.0.0.1:{self.port}/metrics"):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"the relay did not start; see {log_path}")
+            time.sleep(0.1)  # polling a health check, not synchronising on time
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urlopen(url, timeout=1) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def write_steadily(dsn: str, topic: str, rate: float, seconds: float, first_order: int) -> list[int]:
+    """One row per transaction at `rate` per second, each at its scheduled moment (open loop);
+    returns each transaction's id."""
+    conn = psycopg2.connect(dsn)
+    xids = []
+    try:
+        cursor = conn.cursor()
+        count = int(rate * seconds)
+        started = time.perf_counter()
+        for n in range(count):
+            delay = started + n / rate - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)  # pacing the load, not waiting for a condition
+            order_id = first_order + n
+            cursor.execute(_INSERT, (str(order_id), topic, payload(order_id)))
+            xids.append(cursor.fetchone()[0])
+            conn.commit()
+    finally:
+        conn.close()
+    return xids
+
+
+def wait_until_published(dsn: str, timeout: float) -> None:
+    conn = psycopg2.connect(dsn)
+    conn.autocommit = True
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            with conn.cursor() as cursor:
+                cursor.execute("SELECT count(*) FROM outbox WHERE published_at IS NULL")
+                if cursor.fetchone()[0] == 0:
+                    return
+            if time.monotonic() > deadline:
+                raise RuntimeError("the relay did not publish every row in time")
+            time.sleep(0.02)  # polling a condition with a deadline
+    finally:
+        conn.close()
+
+
+def commit_times(dsn: str, xids: list[int]) -> dict[int, float]:
+    """Transaction id -> its commit time (epoch seconds)."""
+    conn = psycopg2.connect(dsn)
+    try:
+        with conn.cursor() as cursor:
+            cursor.execute(
+                "SELECT x, extract(epoch FROM pg_xact_commit_timestamp((x %% 4294967296)::text::xid))::float8 "
+                "FROM unnest(%s::bigint[]) AS x", (xids,))
+            return dict(cursor.fetchall())
+    finally:
+        conn.close()
+
+
+def append_times(brokers: str, topic: str, expected: int, timeout: float = 60) -> list[tuple[int, float]]:
+    """(orderId, LogAppendTime in epoch seconds) of every record of the topic."""
+    consumer = KafkaConsumer(bootstrap_servers=brokers, enable_auto_commit=False, consumer_timeout_ms=1000)
+    try:
+        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        consumer.assign(partitions)
+        consumer.seek_to_beginning(*partitions)
+        found = []
+        deadline = time.monotonic() + timeout
+        while len(found) < expected and time.monotonic() < deadline:
+            for records in consumer.poll(timeout_ms=500, max_records=10_000).values():
+                found += [(int(record.key), record.timestamp / 1000) for record in records]
+        return found
+    finally:
+        consumer.close()
+
+
+def one_rate(settings: Settings, url: str, rate: float, seconds: float, relay_settings: dict, log_path: Path) -> dict:
+    dsn = libpq_dsn(url)
+    topic = f"bench-relay-cost-{uuid.uuid4().hex[:8]}"
+    ensure_topics(settings.kafka_brokers, [(topic, 6)], configs={"message.timestamp.type": "LogAppendTime"})
+    with psycopg2.connect(dsn) as conn, conn.cursor() as cursor:
+        cursor.execute("TRUNCATE outbox, outbox_retry")
+    conn.close()
+    relay = RelayProcess(url, relay_settings, log_path)
+    try:
+        postmaster, broker = stack_pid("postgres"), stack_pid("kafka")
+        metrics_before = relay_metrics(relay.port)
+        cpu_before = (cpu_seconds(relay.process.pid), postgres_cpu_seconds(postmaster), cpu_seconds(broker))
+        started = time.monotonic()
+        first_order = ORDER_ID_BASE + int(time.time() * 1000) % 1_000_000 * 1000
+        holder: dict = {}
+        writer = threading.Thread(target=lambda: holder.update(xids=write_steadily(dsn, topic, rate, seconds, first_order)))
+        writer.start()
+        writer.join()
+        xids = holder["xids"]
+        wait_until_published(dsn, timeout=120)
+        elapsed = time.monotonic() - started
+        cpu_after = (cpu_seconds(relay.process.pid), postgres_cpu_seconds(postmaster), cpu_seconds(broker))
+        metrics_after = relay_metrics(relay.port)
+    finally:
+        relay.stop()
+    try:
+        commits = commit_times(dsn, xids)
+        appended = append_times(settings.kafka_brokers, topic, len(xids))
+    finally:
+        delete_topics(settings.kafka_brokers, topic)
+    commit_by_order = {first_order + n: commits[xid] for n, xid in enumerate(xids)}
+    latencies = [(appended_at - commit_by_order[order]) * 1000 for order, appended_at in appended if order in commit_by_order]
+    events = len(xids)
+    per_10k = 10_000 / events
+    drains = {key: metrics_after[key] - metrics_before[key] for key in metrics_after}
+    with_rows = drains['outbox_relay_drains_total{found="rows"}']
+    p50, p95, p99 = np.percentile(latencies, [50, 95, 99]) if latencies else (None, None, None)
+    return {
+        "rate": rate, "events": events, "received": len(appended), "seconds": round(elapsed, 1),
+        "commit_to_kafka_p50_ms": round(float(p50), 2), "commit_to_kafka_p95_ms": round(float(p95), 2),
+        "commit_to_kafka_p99_ms": round(float(p99), 2),
+        "relay_cpu_s_per_10k": round((cpu_after[0] - cpu_before[0]) * per_10k, 2),
+        "postgres_cpu_s_per_10k": round((cpu_after[1] - cpu_before[1]) * per_10k, 2),
+        "broker_cpu_s_per_10k": round((cpu_after[2] - cpu_before[2]) * per_10k, 2),
+        "drains_per_s": round((with_rows + drains['outbox_relay_drains_total{found="nothing"}']) / elapsed, 1),
+        "empty_drains_per_s": round(drains['outbox_relay_drains_total{found="nothing"}'] / elapsed, 1),
+        "rows_per_drain": round(events / with_rows, 2) if with_rows else None,
+    }
+
+
+FIGURES = ("commit_to_kafka_p50_ms", "commit_to_kafka_p95_ms", "commit_to_kafka_p99_ms", "relay_cpu_s_per_10k",
+           "postgres_cpu_s_per_10k", "broker_cpu_s_per_10k", "drains_per_s", "empty_drains_per_s", "rows_per_drain")
+
+
+def run(rates: tuple[float, ...] = (100.0, 500.0), seconds: float = 30.0, rounds: int = 3,
+        relay_settings: dict[str, str] | None = None, log_dir: Path | None = None) -> dict:
+    base = Settings()
+    name, url = fresh_database(base.database_url)
+    log_path = (log_dir or ROOT / "bench" / "results" / "logs") / "relay_cost.log"
+    runs: dict[float, list[dict]] = {rate: [] for rate in rates}
+    try:
+        for _ in range(rounds):
+            for rate in rates:
+                runs[rate].append(one_rate(base, url, rate, seconds, relay_settings or {}, log_path))
+    finally:
+        database.drop_database(base.database_url, name)
+    return {
+        "seconds": seconds, "rounds": rounds, "settings": relay_settings or {},
+        "rates": {str(int(rate)): {"summary": {key: median_spread(results, key) for key in FIGURES}, "runs": results}
+                  for rate, results in runs.items()},
+    }
+
+
+def _setting(_ctx, _param, values: tuple[str, ...]) -> dict[str, str]:
+    settings = {}
+    for value in values:
+        key, sep, setting = value.partition("=")
+        if not sep or not key.startswith("RELAY_"):
+            raise click.BadParameter(f"{value!r}: expected RELAY_NAME=value")
+        settings[key] = setting
+    return settings
+
+
+@click.command()
+@click.option("--rates", default="100,500", show_default=True, help="Rows per second, comma-separated.")
+@click.option("--seconds", default=30.0, show_default=True, help="Writing time per rate and round.")
+@click.option("--rounds", default=3, show_default=True)
+@click.option("--setting", "settings", multiple=True, callback=_setting, help="RELAY_NAME=value for the relay.")
+@click.option("--json", "as_json", is_flag=True, help="The whole result, every round, as JSON.")
+def main(rates: str, seconds: float, rounds: int, settings: dict[str, str], as_json: bool) -> None:
+    result = run(tuple(float(rate) for rate in rates.split(",")), seconds, rounds, settings)
+    if as_json:
+        click.echo(json.dumps(result, indent=2))
+        return
+    for rate, figures in result["rates"].items():
+        click.echo(f"{rate} rows/s")
+        for key, spread in figures["summary"].items():
+            click.echo(f"  {key:26} {spread['median']:>9}  ({spread['min']} - {spread['max']})")
+
+
+if __name__ == "__main__":
+    main()
