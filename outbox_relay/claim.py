@@ -38,6 +38,7 @@ from typing import NamedTuple
 from sqlalchemy import Connection, Float, Text, bindparam, cast, exists, func, select, update
 from sqlalchemy.dialects import postgresql
 
+from common.db import driver_execute
 from common.outbox import outbox, outbox_retry
 
 _older = outbox.alias("older")
@@ -61,7 +62,8 @@ _claimed = (
 )
 _marked = (
     update(outbox)
-    .where(outbox.c.id == _claimed.c.id)
+    # = ANY(ARRAY(...)): one primary-key probe per claimed row, never a join over the whole table
+    .where(outbox.c.id == func.any(func.array(select(_claimed.c.id).scalar_subquery())))
     .values(published_at=func.clock_timestamp())
     .returning(
         outbox.c.id,
@@ -79,6 +81,14 @@ _marked = (
 _CLAIM = select(_marked).order_by(_marked.c.id)
 # Compiled once and run on the DBAPI cursor: a batch's rows become tuples in C, not Row objects.
 CLAIM_SQL = str(_CLAIM.compile(dialect=postgresql.psycopg2.dialect()))
+# Prepared once per connection: PostgreSQL parses and plans the claim once per session, not per drain
+# (planning cost more than running it when a drain finds a row or two; the relay's sessions use the
+# generic plan, `database.py`).
+_PREPARED = "outbox_relay_claim"
+_PREPARE = f"PREPARE {_PREPARED} (bigint, integer) AS " + CLAIM_SQL.replace("%(after_id)s", "$1").replace(
+    "%(batch_limit)s", "$2"
+)
+_EXECUTE = f"EXECUTE {_PREPARED} (%s, %s)"
 
 
 class ClaimedRow(NamedTuple):
@@ -104,9 +114,11 @@ def claim_batch(conn: Connection, limit: int, after_id: int = 0) -> list[Claimed
     it claimed, so PostgreSQL does not walk over its own locked rows again. Correctness never rests
     on it: a row below it that was missed is claimed by the next claim starting from 0.
     """
-    cursor = conn.connection.cursor()
+    if not conn.connection.info.get(_PREPARED):  # the pool forgets it with the connection
+        driver_execute(conn, _PREPARE).close()
+        conn.connection.info[_PREPARED] = True
+    cursor = driver_execute(conn, _EXECUTE, (after_id, limit))
     try:
-        cursor.execute(CLAIM_SQL, {"batch_limit": limit, "after_id": after_id})
         return list(map(ClaimedRow._make, cursor.fetchall()))
     finally:
         cursor.close()
