@@ -1,7 +1,7 @@
 """What the relay costs PostgreSQL, itself and the broker per event at a steady rate, and its latency.
 
 Per rate (default 100/s and 500/s) and round: a writer in this process inserts one outbox row per
-transaction, paced, for `--seconds`; the relay runs as its own process (`outbox-relay`, the
+transaction (one autocommitted INSERT), paced, after a one-second warm-up, for `--seconds`; the relay runs as its own process (`outbox-relay`, the
 RELAY_ environment plus `--setting`s) on a database and a topic of the bench's own; the topic
 stamps each record with the broker's clock (`message.timestamp.type=LogAppendTime`). Reported:
 
@@ -11,6 +11,8 @@ stamps each record with the broker's clock (`message.timestamp.type=LogAppendTim
   nothing is pending: the relay process; all of PostgreSQL (the postmaster, its live backends and
   what its exited children used: the writer's own inserts are in it, as they would be under any
   publisher); the broker's JVM;
+- the same writer with no relay running, just before (PostgreSQL's floor), and what the relay adds
+  to PostgreSQL above it;
 - drains per second, rows per drain and drains that found nothing (the relay's own counters).
 
 Each figure is reported as median and range over `--rounds` rounds (rates alternate within a round).
@@ -22,7 +24,6 @@ import os
 import re
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from pathlib import Path
@@ -140,25 +141,45 @@ def _answers(url: str) -> bool:
 
 
 def write_steadily(dsn: str, topic: str, rate: float, seconds: float, first_order: int) -> list[int]:
-    """One row per transaction at `rate` per second, each at its scheduled moment (open loop);
-    returns each transaction's id."""
+    """One row per transaction (a single autocommitted INSERT) at `rate` per second, each at its
+    scheduled moment (open loop); returns each transaction's id."""
     conn = psycopg2.connect(dsn)
+    conn.autocommit = True
     xids = []
     try:
         cursor = conn.cursor()
-        count = int(rate * seconds)
         started = time.perf_counter()
-        for n in range(count):
+        for n in range(int(rate * seconds)):
             delay = started + n / rate - time.perf_counter()
             if delay > 0:
                 time.sleep(delay)  # pacing the load, not waiting for a condition
             order_id = first_order + n
             cursor.execute(_INSERT, (str(order_id), topic, payload(order_id)))
             xids.append(cursor.fetchone()[0])
-            conn.commit()
     finally:
         conn.close()
     return xids
+
+
+def truncate(dsn: str) -> None:
+    conn = psycopg2.connect(dsn)
+    try:
+        with conn, conn.cursor() as cursor:
+            cursor.execute("TRUNCATE outbox, outbox_retry")
+    finally:
+        conn.close()
+
+
+def writer_alone(dsn: str, rate: float, seconds: float) -> float:
+    """PostgreSQL CPU per 10,000 events of the writer with no relay running: the floor every
+    publisher's figure sits on (the NOTIFY trigger fires, nobody listens)."""
+    truncate(dsn)
+    postmaster = stack_pid("postgres")
+    before = postgres_cpu_seconds(postmaster)
+    events = len(write_steadily(dsn, "bench-relay-cost-unpublished", rate, seconds, ORDER_ID_BASE))
+    spent = postgres_cpu_seconds(postmaster) - before
+    truncate(dsn)
+    return round(spent * 10_000 / events, 2)
 
 
 def wait_until_published(dsn: str, timeout: float) -> None:
@@ -212,21 +233,18 @@ def one_rate(settings: Settings, url: str, rate: float, seconds: float, relay_se
     dsn = libpq_dsn(url)
     topic = f"bench-relay-cost-{uuid.uuid4().hex[:8]}"
     ensure_topics(settings.kafka_brokers, [(topic, 6)], configs={"message.timestamp.type": "LogAppendTime"})
-    with psycopg2.connect(dsn) as conn, conn.cursor() as cursor:
-        cursor.execute("TRUNCATE outbox, outbox_retry")
-    conn.close()
+    truncate(dsn)
     relay = RelayProcess(url, relay_settings, log_path)
     try:
+        first_order = ORDER_ID_BASE + int(time.time() * 1000) % 1_000_000 * 1000
+        # warm-up: the producer's metadata of the topic, the pool, the prepared claim
+        write_steadily(dsn, topic, rate, 1.0, first_order - 100_000)
+        wait_until_published(dsn, timeout=60)
         postmaster, broker = stack_pid("postgres"), stack_pid("kafka")
         metrics_before = relay_metrics(relay.port)
         cpu_before = (cpu_seconds(relay.process.pid), postgres_cpu_seconds(postmaster), cpu_seconds(broker))
         started = time.monotonic()
-        first_order = ORDER_ID_BASE + int(time.time() * 1000) % 1_000_000 * 1000
-        holder: dict = {}
-        writer = threading.Thread(target=lambda: holder.update(xids=write_steadily(dsn, topic, rate, seconds, first_order)))
-        writer.start()
-        writer.join()
-        xids = holder["xids"]
+        xids = write_steadily(dsn, topic, rate, seconds, first_order)
         wait_until_published(dsn, timeout=120)
         elapsed = time.monotonic() - started
         cpu_after = (cpu_seconds(relay.process.pid), postgres_cpu_seconds(postmaster), cpu_seconds(broker))
@@ -235,7 +253,7 @@ def one_rate(settings: Settings, url: str, rate: float, seconds: float, relay_se
         relay.stop()
     try:
         commits = commit_times(dsn, xids)
-        appended = append_times(settings.kafka_brokers, topic, len(xids))
+        appended = append_times(settings.kafka_brokers, topic, len(xids) + int(rate))
     finally:
         delete_topics(settings.kafka_brokers, topic)
     commit_by_order = {first_order + n: commits[xid] for n, xid in enumerate(xids)}
@@ -259,7 +277,8 @@ def one_rate(settings: Settings, url: str, rate: float, seconds: float, relay_se
 
 
 FIGURES = ("commit_to_kafka_p50_ms", "commit_to_kafka_p95_ms", "commit_to_kafka_p99_ms", "relay_cpu_s_per_10k",
-           "postgres_cpu_s_per_10k", "broker_cpu_s_per_10k", "drains_per_s", "empty_drains_per_s", "rows_per_drain")
+           "postgres_cpu_s_per_10k", "writer_alone_postgres_cpu_s_per_10k", "relay_postgres_cpu_s_per_10k",
+           "broker_cpu_s_per_10k", "drains_per_s", "empty_drains_per_s", "rows_per_drain")
 
 
 def run(rates: tuple[float, ...] = (100.0, 500.0), seconds: float = 30.0, rounds: int = 3,
@@ -271,7 +290,11 @@ def run(rates: tuple[float, ...] = (100.0, 500.0), seconds: float = 30.0, rounds
     try:
         for _ in range(rounds):
             for rate in rates:
-                runs[rate].append(one_rate(base, url, rate, seconds, relay_settings or {}, log_path))
+                floor = writer_alone(libpq_dsn(url), rate, min(seconds, 15.0))
+                result = one_rate(base, url, rate, seconds, relay_settings or {}, log_path)
+                result["writer_alone_postgres_cpu_s_per_10k"] = floor
+                result["relay_postgres_cpu_s_per_10k"] = round(result["postgres_cpu_s_per_10k"] - floor, 2)
+                runs[rate].append(result)
     finally:
         database.drop_database(base.database_url, name)
     return {
