@@ -27,6 +27,7 @@ from outbox_relay.errors import BrokerUnavailable, RelayUnavailable, database_er
 from outbox_relay.housekeeping import Housekeeping
 from outbox_relay.mark import mark_unanswered
 from outbox_relay.outage import Outage
+from outbox_relay.pacing import DrainPacing
 from outbox_relay.publish import Publisher, Sending, describe
 from outbox_relay.retry_schedule import schedule_next_attempt
 from outbox_relay.stop import Stop
@@ -61,6 +62,7 @@ class Relay:
         # Claims the next batch (its own transaction) while this thread sends and completes the current one.
         self._claims = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="relay-claim")
         self.housekeeping = Housekeeping(settings, engine)
+        self.pacing = DrainPacing(settings.min_drain_interval_ms / 1000)
 
     def run(self) -> None:
         """Until a signal: drain, keep house, and wait for a NOTIFY or the poll; back off while
@@ -70,7 +72,7 @@ class Relay:
         self.wakeup.wait(0)  # LISTEN before the first drain: no commit after it can go unnoticed
         try:
             while not self.stop.requested:
-                started = time.monotonic()
+                self.pacing.started(time.monotonic())
                 try:
                     self.drain()
                 except RelayUnavailable as error:
@@ -78,7 +80,7 @@ class Relay:
                     continue
                 self.housekeeping.run_due()
                 self.wakeup.wait(self.settings.poll_interval_seconds)
-                self._space_out(started)
+                self._space_out()
         finally:
             self.close()
             log.info("relay.stopped")
@@ -89,9 +91,9 @@ class Relay:
         self.wakeup.close()
         self.engine.dispose()
 
-    def _space_out(self, started: float) -> None:
-        """Start the next drain no sooner than RELAY_MIN_DRAIN_INTERVAL_MS after the last one started."""
-        remaining = started + self.settings.min_drain_interval_ms / 1000 - time.monotonic()
+    def _space_out(self) -> None:
+        """Under a steady stream, drains start at most once per RELAY_MIN_DRAIN_INTERVAL_MS (`pacing.py`)."""
+        remaining = self.pacing.wait_before_next(time.monotonic())
         if remaining > 0:
             self.wakeup.pause(remaining)
 
