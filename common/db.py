@@ -22,7 +22,7 @@ def make_engine(url: str, **kwargs) -> Engine:
     return create_engine(url, **kwargs)
 
 
-def driver_execute(connection: Connection, statement: str, parameters: tuple = ()) -> Any:
+def driver_execute(connection: Connection, statement: str, parameters: tuple | dict = ()) -> Any:
     """Run `statement` on the connection's DBAPI cursor, in its transaction; returns the cursor.
 
     For hot statements: no compilation, no result objects. A failure still reaches the caller as

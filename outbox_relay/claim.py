@@ -106,7 +106,7 @@ class ClaimedRow(NamedTuple):
         return {} if self.headers == "{}" else json.loads(self.headers)
 
 
-def claim_batch(conn: Connection, limit: int, after_id: int = 0) -> list[ClaimedRow]:
+def claim_batch(conn: Connection, limit: int, after_id: int = 0, prepared: bool = True) -> list[ClaimedRow]:
     """Lock up to `limit` eligible rows with ids above `after_id` inside the caller's transaction
     (begun), oldest first, and mark them published in it (visible only if the caller commits).
 
@@ -114,10 +114,13 @@ def claim_batch(conn: Connection, limit: int, after_id: int = 0) -> list[Claimed
     it claimed, so PostgreSQL does not walk over its own locked rows again. Correctness never rests
     on it: a row below it that was missed is claimed by the next claim starting from 0.
     """
-    if not conn.connection.info.get(_PREPARED):  # the pool forgets it with the connection
-        driver_execute(conn, _PREPARE).close()
-        conn.connection.info[_PREPARED] = True
-    cursor = driver_execute(conn, _EXECUTE, (after_id, limit))
+    if not prepared:
+        cursor = driver_execute(conn, CLAIM_SQL, {"batch_limit": limit, "after_id": after_id})
+    else:
+        if not conn.connection.info.get(_PREPARED):  # the pool forgets it with the connection
+            driver_execute(conn, _PREPARE).close()
+            conn.connection.info[_PREPARED] = True
+        cursor = driver_execute(conn, _EXECUTE, (after_id, limit))
     try:
         return list(map(ClaimedRow._make, cursor.fetchall()))
     finally:

@@ -27,6 +27,10 @@ class Settings(KafkaConnection):
     # whole interval instead of one or two (claim, send, mark and commit cost about the same for 1
     # row as for 20). After a quiet spell the first row still goes at once. 0 turns it off.
     min_drain_interval_ms: float = Field(10.0, ge=0)
+    # The claim is a session's prepared statement (planned once, not per drain). Turn it off behind a
+    # pooler in transaction mode (PgBouncer's pool_mode=transaction), where the next transaction may
+    # run on another server session that never saw the PREPARE.
+    prepare_claim: bool = True
     # The whole relay's backoff while the broker or the database is away (outage.py), and a refused
     # row's wait before its next attempt (retry_schedule.py).
     outage_backoff_initial_seconds: float = Field(

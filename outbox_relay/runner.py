@@ -142,7 +142,7 @@ class Relay:
         conn = self.engine.connect()
         try:
             transaction = conn.begin()
-            rows = claim_batch(conn, self.settings.batch_size, after_id)
+            rows = claim_batch(conn, self.settings.batch_size, after_id, prepared=self.settings.prepare_claim)
         except BaseException:
             conn.close()
             raise

@@ -1,5 +1,6 @@
 """The relay's sessions lost under it (a PostgreSQL failover, an idle-session killer, an operator):
 it reconnects, prepares its claim again on the new sessions, and publishes what follows."""
+import pytest
 from sqlalchemy import text
 
 from tests.integration.relay.conftest import relay_process_env
@@ -19,8 +20,9 @@ def terminate_other_sessions(engine) -> int:
     return killed
 
 
-def test_sessions_killed_under_the_relay_cost_a_retry_not_an_event(relay_env, relay_engine, relay_topic, test_env):
-    env, health_url = relay_process_env(relay_env, RELAY_POLL_INTERVAL_SECONDS=0.5)
+@pytest.mark.parametrize("prepared", ["true", "false"], ids=["prepared claim", "claim planned per drain"])
+def test_sessions_killed_under_the_relay_cost_a_retry_not_an_event(prepared, relay_env, relay_engine, relay_topic, test_env):
+    env, health_url = relay_process_env(relay_env, RELAY_POLL_INTERVAL_SECONDS=0.5, RELAY_PREPARE_CLAIM=prepared)
     relay = ServiceProcess("outbox-relay", env=env, health_url=health_url).start()
     try:
         write_events(relay_engine, relay_topic, list(range(20)))
