@@ -1,6 +1,7 @@
 """`python -m bench [--quick] [--only STAGE ...]`: the benchmark suite, written to bench/results/.
 
-Stages: payment_api, api_closed_loop (bench/api_payments.py), naive_vs_outbox, relay_drain, worker_throughput, e2e_latency,
+Stages: payment_api, api_closed_loop (bench/api_payments.py), naive_vs_outbox, relay_drain, relay_cost (bench/relay_cost.py:
+what the relay costs PostgreSQL per event at 100 and 500 rows/s), worker_throughput, e2e_latency,
 tracing_cost (bench/tracing_cost.py), cluster (bench/cluster.py: a three-node cluster beside the single node), profile. Each is
 repeated (default 3 times) and reported as median with spread; a stage that fails is reported as
 failed and the others still run. `naive_vs_outbox` stops and starts the stack's Kafka.
@@ -20,7 +21,7 @@ from chaos.provision import Infrastructure
 
 RESULTS = Path(__file__).resolve().parent / "results"
 STAGES = (
-    "payment_api", "api_closed_loop", "naive_vs_outbox", "relay_drain", "worker_throughput", "e2e_latency", "tracing_cost",
+    "payment_api", "api_closed_loop", "naive_vs_outbox", "relay_drain", "relay_cost", "worker_throughput", "e2e_latency", "tracing_cost",
     "cluster", "profile",
 )
 
@@ -54,6 +55,10 @@ def stage(name: str, quick: bool, repeats: int, out_dir: Path, infra: Infrastruc
         return naive_vs_outbox.run(50.0 if quick else 100.0, seconds, repeats, 50.0, infra)
     if name == "relay_drain":
         return _relay(quick, repeats)
+    if name == "relay_cost":
+        from bench import relay_cost
+
+        return {"variants": relay_cost.with_drain_interval_ends((100.0, 500.0), 6.0 if quick else 30.0, repeats)}
     if name == "worker_throughput":
         return _worker(quick, repeats)
     if name == "e2e_latency":

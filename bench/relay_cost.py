@@ -290,7 +290,7 @@ def run(rates: tuple[float, ...] = (100.0, 500.0), seconds: float = 30.0, rounds
     try:
         for _ in range(rounds):
             for rate in rates:
-                floor = writer_alone(libpq_dsn(url), rate, min(seconds, 15.0))
+                floor = writer_alone(libpq_dsn(url), rate, min(seconds, 10.0))
                 result = one_rate(base, url, rate, seconds, relay_settings or {}, log_path)
                 result["writer_alone_postgres_cpu_s_per_10k"] = floor
                 result["relay_postgres_cpu_s_per_10k"] = round(result["postgres_cpu_s_per_10k"] - floor, 2)
@@ -302,6 +302,16 @@ def run(rates: tuple[float, ...] = (100.0, 500.0), seconds: float = 30.0, rounds
         "rates": {str(int(rate)): {"summary": {key: median_spread(results, key) for key in FIGURES}, "runs": results}
                   for rate, results in runs.items()},
     }
+
+
+def with_drain_interval_ends(rates: tuple[float, ...], seconds: float, rounds: int, ends=(0, 25)) -> dict:
+    """The default run, and RELAY_MIN_DRAIN_INTERVAL_MS at both ends of its trade (latency against
+    drains, and so PostgreSQL's CPU), each in the same run."""
+    result = {"default": run(rates, seconds, rounds)}
+    for interval in ends:
+        result[f"RELAY_MIN_DRAIN_INTERVAL_MS={interval}"] = run(
+            rates, seconds / 2, rounds, {"RELAY_MIN_DRAIN_INTERVAL_MS": str(interval)})
+    return result
 
 
 def _setting(_ctx, _param, values: tuple[str, ...]) -> dict[str, str]:

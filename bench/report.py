@@ -211,6 +211,21 @@ def write(results: dict, md_path: Path, fig_dir: Path) -> Path:
             lines.append(f"| worker into Redis ({worker['runs'][0]['records']} records) | {fmt(s['raw_consumer_records_per_s'])} | "
                          f"{fmt(s['worker_records_per_s'])} | {fmt(s['ratio'])} |")
         lines += ["", f"![relay and worker]({rel}/relay_worker.png)"]
+    cost = stages.get("relay_cost")
+    if _ok(cost):
+        lines += ["", "## What the relay costs per event at a steady rate (bench/relay_cost.py)", "",
+                  "One outbox row per transaction; commit → Kafka from `pg_xact_commit_timestamp` to the broker's "
+                  "LogAppendTime; CPU seconds per 10,000 events from /proc. PostgreSQL = all its processes, the "
+                  "writer's inserts included; floor = the same writer with no relay; relay's share = the difference. "
+                  "Medians of the rounds.", "",
+                  "| settings | rows/s | p50 ms | p95 ms | p99 ms | relay CPU | PostgreSQL | floor | relay's share | "
+                  "broker CPU | drains/s | rows/drain |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+        keys = ("commit_to_kafka_p50_ms", "commit_to_kafka_p95_ms", "commit_to_kafka_p99_ms", "relay_cpu_s_per_10k",
+                "postgres_cpu_s_per_10k", "writer_alone_postgres_cpu_s_per_10k", "relay_postgres_cpu_s_per_10k",
+                "broker_cpu_s_per_10k", "drains_per_s", "rows_per_drain")
+        for variant, result in cost["variants"].items():
+            for rate, figures in result["rates"].items():
+                lines.append(f"| {variant} | {rate} | " + " | ".join(fmt(figures["summary"][key]) for key in keys) + " |")
     e2e = stages.get("e2e_latency")
     if _ok(e2e):
         data = {k: v for k, v in e2e.items() if k not in ("ok", "seconds", "load_average_after")}
