@@ -24,8 +24,8 @@ from bench.e2e_latency import KeyspaceStamps
 from bench.stats import percentiles
 from common.kafka_admin import delete_topics, ensure_topics
 from common.order_processed import iso_millis, kafka_headers
+from harness.waiting import wait_for
 from platform_worker.store import redis_key
-from tests.support.waiting import wait_for
 
 ORDER_ID_BASE = 9_000_000_000_000  # far above any id a real or test database hands out
 

@@ -6,7 +6,7 @@ from kafka.protocol.metadata import CoordinatorType
 
 from common.kafka_admin import _admin
 from common.kafka_cluster import describe, partitions, quorum_partition, unfenced_brokers
-from tests.support.waiting import wait_for
+from harness.waiting import wait_for
 
 pytestmark = pytest.mark.cluster
 

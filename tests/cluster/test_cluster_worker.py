@@ -8,9 +8,9 @@ import pytest
 from kafka import KafkaConsumer, TopicPartition
 
 from common.kafka_cluster import group_coordinator
+from harness.waiting import wait_for
 from tests.integration.worker.support import Producer, Stream, Worker, order_ids, stored
 from tests.support.services import ServiceProcess, free_port
-from tests.support.waiting import wait_for
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slow]
 

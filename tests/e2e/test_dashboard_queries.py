@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from harness.waiting import wait_for
 from tests.e2e.test_payment_reaches_redis import Shop
 from tests.support.prometheus import Prometheus
-from tests.support.waiting import wait_for
 
 DASHBOARDS = Path(__file__).resolve().parents[2] / "ops" / "grafana" / "dashboards"
 

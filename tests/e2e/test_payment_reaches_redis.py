@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 import requests
 from sqlalchemy import text
 
-from tests.support.waiting import wait_for
+from harness.waiting import wait_for
 
 
 class Shop:

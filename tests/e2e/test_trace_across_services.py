@@ -9,9 +9,9 @@ import requests
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 from sqlalchemy import text
 
+from harness.waiting import wait_for
 from tests.e2e.test_payment_reaches_redis import Shop, stored_message
 from tests.support.kafka import find_record, header
-from tests.support.waiting import wait_for
 
 TRACE_ID = secrets.token_hex(16)
 CALLER_SPAN_ID = secrets.token_hex(8)

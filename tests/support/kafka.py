@@ -1,7 +1,7 @@
 """Read what really reached the broker: partitions assigned directly, no consumer group to join."""
 from kafka import KafkaConsumer, TopicPartition
 
-from tests.support.waiting import wait_for
+from harness.waiting import wait_for
 
 
 def consume(brokers: str, topic: str, *, expected: int, timeout: float = 60.0) -> list:

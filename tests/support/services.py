@@ -9,7 +9,7 @@ from pathlib import Path
 
 import requests
 
-from tests.support.waiting import wait_for
+from harness.waiting import wait_for
 
 BIN = Path(sys.executable).parent
 LOG_DIR = Path(__file__).resolve().parents[2] / ".stack" / "log" / "tests"

@@ -2,10 +2,10 @@
 a payment sees it as expired even before the sweep ran."""
 from sqlalchemy import text
 
+from harness.waiting import wait_for
 from order_api.entrypoints.sweeper import sweep_once
 from tests.integration.api.builders import Api
 from tests.integration.api.conftest import start_api
-from tests.support.waiting import wait_for
 
 
 def option_state(engine, option_id: int) -> tuple[int, int]:

@@ -6,10 +6,10 @@ import time
 
 import pytest
 
+from harness.waiting import wait_for
 from tests.integration.relay.outbox_rows import assert_complete_and_in_key_order, consume_every_event, pending_count, published_count
 from tests.integration.relay.test_relay_process import start_relay
 from tests.integration.relay.writers import Writers
-from tests.support.waiting import wait_for
 
 EVENTS = int(os.environ.get("RELAY_TEST_EVENTS", "20000"))
 KILLS = int(os.environ.get("RELAY_TEST_KILLS", "5"))

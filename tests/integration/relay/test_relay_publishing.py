@@ -7,13 +7,13 @@ from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
 from sqlalchemy import func, update
 
 from common.outbox import outbox
-from outbox_relay.claim import CLAIM_SQL, claim_batch
+from harness.waiting import wait_for
 from outbox_relay.bootstrap import build_relay
+from outbox_relay.claim import CLAIM_SQL, claim_batch
 from outbox_relay.mark import mark_unanswered
 from tests.integration.relay.outbox_rows import payload, retry_time, rows, write_backlog, write_event, write_events
 from tests.support.kafka import consume as read_topic
 from tests.support.kafka import header
-from tests.support.waiting import wait_for
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """A flood of poison stops the worker instead of dead-lettering the topic; nothing is lost."""
+from harness.waiting import wait_for
 from tests.integration.worker.support import dead_lettered, header
-from tests.support.waiting import wait_for
 
 GUARD = {"WORKER_FLOOD_GUARD_SHARE": "0.5", "WORKER_FLOOD_GUARD_MIN_RECORDS": "10", "WORKER_MAX_POLL_RECORDS": "5"}
 

@@ -6,13 +6,13 @@ member joins, the first has finished records whose offsets are not committed yet
 """
 from kafka import TopicPartition
 
+from harness.waiting import wait_for
 from platform_worker.commits import CommitTracker
 from platform_worker.config import WorkerSettings
 from platform_worker.consume import make_consumer, next_offsets
 from platform_worker.metrics import WorkerMetrics
 from platform_worker.rebalance import RebalanceListener
 from tests.integration.worker.support import order_ids
-from tests.support.waiting import wait_for
 
 
 def member(settings: WorkerSettings):

@@ -4,8 +4,8 @@ import time
 
 from kafka import KafkaAdminClient
 
+from harness.waiting import wait_for
 from tests.integration.worker.support import Stream, order_ids, stored, topic_size
-from tests.support.waiting import wait_for
 
 
 def group_members(brokers: str, group_id: str) -> list:

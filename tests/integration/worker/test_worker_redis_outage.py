@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from harness.waiting import wait_for
 from tests.integration.worker.support import Stream, order_ids, stored, topic_size
 from tests.integration.worker.test_worker_lifecycle import group_members
-from tests.support.waiting import wait_for
 
 NATIVE = Path(__file__).resolve().parents[3] / "stack" / "native.sh"
 OUTAGE_SECONDS = float(os.environ.get("WORKER_TEST_OUTAGE_SECONDS", "60"))

@@ -5,13 +5,13 @@ import json
 import pytest
 import redis
 
+from harness.waiting import wait_for
 from platform_worker.decode import OrderRecord
 from platform_worker.errors import RecordRefused
 from platform_worker.store import OrderStore, connect, redis_key
 from tests.integration.worker.support import (
     dead_lettered, dead_lettered_ids, event_headers, header, order_ids, order_value, stored, topic_size,
 )
-from tests.support.waiting import wait_for
 
 DLQ_HEADERS = (
     "dlq.original.topic", "dlq.original.partition", "dlq.original.offset", "dlq.error.class",
