@@ -16,8 +16,8 @@ from pathlib import Path
 import click
 
 from bench import machine, report
-from bench.stats import median_spread
 from chaos.provision import Infrastructure
+from harness.stats import median_spread
 
 RESULTS = Path(__file__).resolve().parent / "results"
 STAGES = (

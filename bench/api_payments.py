@@ -27,8 +27,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from bench.dataset import payable_orders
-from bench.stats import percentiles
 from common import defaults
+from harness.stats import percentiles
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -17,11 +17,11 @@ from urllib.parse import urlsplit
 
 from bench.dataset import payable_orders
 from bench.payment_load import measure
-from bench.stats import median_spread
 from chaos.faults import stack
 from chaos.latency_proxy import ProxyProcess
 from chaos.provision import Infrastructure, drop, provision
 from chaos.services import BIN, Service, free_port
+from harness.stats import median_spread
 
 ROOT = Path(__file__).resolve().parents[1]
 CONDITIONS = ("healthy", "broker_slow", "broker_stopped")

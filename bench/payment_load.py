@@ -1,14 +1,14 @@
 """The payment endpoint under open-loop load at fixed arrival rates.
 
 Every tick pays one fresh payable order (see dataset.py), so each request is a full payment
-transaction. Latency is measured from the tick's scheduled time (bench.loadgen), so a slow answer
+transaction. Latency is measured from the tick's scheduled time (harness.load), so a slow answer
 delays nothing else and queueing in the client counts. Throughput is successful payments over the
 time from the first scheduled send to the last answer.
 """
 import time
 
-from bench.loadgen import Client, OpenLoop, Outcome, error_code
-from bench.stats import percentiles
+from harness.load import Client, OpenLoop, Outcome, error_code
+from harness.stats import percentiles
 
 PAYMENT_TIMEOUT_S = 15.0
 
@@ -62,7 +62,7 @@ def measure(port: int, orders: list[tuple[int, int]], rate: float, duration_s: f
 def run(rates=(100.0, 300.0, 600.0, 1000.0), duration_s: float = 10.0, repeats: int = 3, infra=None) -> dict:
     """The API (order-api, default workers and threads) on a database of its own, every rate `repeats` times."""
     from bench.dataset import payable_orders
-    from bench.stats import median_spread
+    from harness.stats import median_spread
     from chaos.provision import Infrastructure, drop, provision
     from chaos.services import BIN, Service, free_port
 

@@ -35,8 +35,8 @@ import psycopg2
 from kafka import KafkaConsumer, TopicPartition
 
 from bench.relay_drain import fresh_database
-from bench.stats import median_spread
 from common.kafka_admin import delete_topics, ensure_topics
+from harness.stats import median_spread
 from outbox_relay.config import Settings
 from outbox_relay.wakeup import libpq_dsn
 from tests.support import database

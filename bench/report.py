@@ -10,7 +10,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from bench.machine import caption  # noqa: E402
-from bench.stats import median_spread  # noqa: E402
+from harness.stats import median_spread  # noqa: E402
 
 
 def fmt(ms: dict | None, unit: str = "") -> str:

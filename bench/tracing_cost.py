@@ -15,10 +15,10 @@ import timeit
 from opentelemetry import propagate
 
 from bench import api_payments
-from bench.stats import median_spread
 from common import tracing
 from common.log import add_trace_ids
 from harness.otlp import OtlpReceiver
+from harness.stats import median_spread
 
 KEYS = ("payments_per_s", "p50_ms", "p99_ms", "api_cpu_ms_per_payment")
 

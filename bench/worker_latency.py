@@ -21,9 +21,9 @@ import click
 from kafka import KafkaProducer
 
 from bench.e2e_latency import KeyspaceStamps
-from bench.stats import percentiles
 from common.kafka_admin import delete_topics, ensure_topics
 from common.order_processed import iso_millis, kafka_headers
+from harness.stats import percentiles
 from harness.waiting import wait_for
 from platform_worker.store import redis_key
 

@@ -9,7 +9,7 @@ import time
 import uuid
 from dataclasses import dataclass
 
-from bench.loadgen import Client, OpenLoop, Outcome, error_code
+from harness.load import Client, OpenLoop, Outcome, error_code
 
 
 @dataclass(frozen=True)

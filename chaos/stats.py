@@ -1,8 +1,8 @@
 """What the load saw: payment attempts, answers by status and code, latency percentiles."""
 from collections import Counter
 
-from bench.loadgen import Outcome
-from bench.stats import percentiles
+from harness.load import Outcome
+from harness.stats import percentiles
 
 
 def summarise_load(outcomes: list[Outcome], window: tuple[float | None, float | None]) -> dict:

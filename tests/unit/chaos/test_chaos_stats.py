@@ -1,6 +1,6 @@
 """What the chaos load saw, summarised: accepted, refused by code, latency inside the fault window."""
-from bench.loadgen import Outcome
 from chaos.stats import summarise_load
+from harness.load import Outcome
 
 
 def paid(tick, at, ms, status=200, code=None):

@@ -1,8 +1,8 @@
 """The open-loop generator measures from the scheduled time, so a slow server cannot hide queueing."""
 import threading
 
-from bench.loadgen import OpenLoop
-from bench.stats import median_spread
+from harness.load import OpenLoop
+from harness.stats import median_spread
 
 
 def test_latency_counts_the_wait_for_a_busy_client_thread():
