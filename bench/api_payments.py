@@ -14,7 +14,6 @@ import json
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -28,15 +27,10 @@ from sqlalchemy.engine import make_url
 
 from bench.dataset import payable_orders
 from common import defaults
+from harness.services import free_port
 from harness.stats import percentiles
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def admin(url: str, statement: str) -> None:

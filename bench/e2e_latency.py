@@ -25,7 +25,7 @@ from sqlalchemy import create_engine, text
 from bench.dataset import payable_orders
 from bench.payment_load import measure
 from chaos.provision import Infrastructure, drop, provision
-from chaos.services import Pipeline
+from harness.pipeline import Pipeline
 from harness.stats import percentiles
 from platform_worker.store import redis_key
 

@@ -10,7 +10,6 @@ requests each hold a server thread until the producer gives up (5 s), so the cli
 threads and a shorter timeout there to keep the run bounded; both variants get the same settings.
 """
 import os
-import signal
 import sys
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -20,22 +19,23 @@ from bench.payment_load import measure
 from chaos.faults import stack
 from chaos.latency_proxy import ProxyProcess
 from chaos.provision import Infrastructure, drop, provision
-from chaos.services import BIN, Service, free_port
+from harness.pipeline import RUN_LOGS
+from harness.services import BIN, ServiceProcess, free_port
 from harness.stats import median_spread
 
 ROOT = Path(__file__).resolve().parents[1]
 CONDITIONS = ("healthy", "broker_slow", "broker_stopped")
 
 
-def _server(name: str, command: list[str], env: dict, health: str) -> Service:
+def _server(name: str, command: list[str], env: dict, health: str) -> ServiceProcess:
     port = free_port()
-    service = Service(name, command, {**env, "API_PORT": str(port), "PYTHONPATH": str(ROOT)},
-                      f"http://127.0.0.1:{port}{health}", f"bench-{name}")
+    service = ServiceProcess(name, {**env, "API_PORT": str(port), "PYTHONPATH": str(ROOT)},
+                             f"http://127.0.0.1:{port}{health}", command, RUN_LOGS / f"bench-{name}.log")
     service.port = port
     return service.start()
 
 
-def _naive(env: dict, brokers: str, name: str) -> Service:
+def _naive(env: dict, brokers: str, name: str) -> ServiceProcess:
     return _server(name, [sys.executable, "-m", "bench.naive_payment"], {**env, "KAFKA_BROKERS": brokers}, "/healthz")
 
 
@@ -58,7 +58,7 @@ def run(rate: float = 100.0, duration_s: float = 10.0, repeats: int = 3, slow_ms
     env = run_.service_env(infra, infra.brokers)
     orders = payable_orders(run_.database_url, int(rate * duration_s * repeats * 2 * len(CONDITIONS)) + 10)
     proxy = ProxyProcess(free_port(), urlsplit(f"//{infra.brokers.split(',')[0]}").port).start()
-    servers: list[Service] = []
+    servers: list[ServiceProcess] = []
     results: dict = {}
     try:
         outbox = _server("outbox-api", [str(BIN / "order-api")], env, "/readyz")
@@ -80,11 +80,11 @@ def run(rate: float = 100.0, duration_s: float = 10.0, repeats: int = 3, slow_ms
             results["broker_stopped"] = {"naive": _runs(naive.port, orders, rate, short, repeats, 256), "outbox": outbox_runs}
         finally:
             for server in (naive, naive_slow):  # drop their backlog of doomed publishes
-                server.signal(signal.SIGKILL)
+                server.kill()
             stack("start", "kafka")
     finally:
         for server in servers:
-            server.stop(timeout_s=5)
+            server.stop(timeout=5)
         proxy.stop()
         drop(infra, run_)
     return {"rate_per_s": rate, "duration_s": duration_s, "repeats": repeats, "slow_ms_each_way": slow_ms,

@@ -62,15 +62,16 @@ def measure(port: int, orders: list[tuple[int, int]], rate: float, duration_s: f
 def run(rates=(100.0, 300.0, 600.0, 1000.0), duration_s: float = 10.0, repeats: int = 3, infra=None) -> dict:
     """The API (order-api, default workers and threads) on a database of its own, every rate `repeats` times."""
     from bench.dataset import payable_orders
-    from harness.stats import median_spread
     from chaos.provision import Infrastructure, drop, provision
-    from chaos.services import BIN, Service, free_port
+    from harness.pipeline import RUN_LOGS
+    from harness.services import ServiceProcess, free_port
+    from harness.stats import median_spread
 
     infra = infra or Infrastructure.from_environment()
     run_ = provision(infra, "bench_api")
     port = free_port()
-    api = Service("order-api", [str(BIN / "order-api")], {**run_.service_env(infra, infra.brokers), "API_PORT": str(port)},
-                  f"http://127.0.0.1:{port}/readyz", f"bench-api-{run_.run_id}")
+    api = ServiceProcess("order-api", {**run_.service_env(infra, infra.brokers), "API_PORT": str(port)},
+                         f"http://127.0.0.1:{port}/readyz", log_path=RUN_LOGS / f"bench-api-{run_.run_id}.log")
     runs: dict[str, list[dict]] = {str(int(rate)): [] for rate in rates}
     try:
         orders = payable_orders(run_.database_url, int(sum(rates) * duration_s * repeats) + 10)
@@ -82,7 +83,7 @@ def run(rates=(100.0, 300.0, 600.0, 1000.0), duration_s: float = 10.0, repeats: 
                 runs[str(int(rate))].append(measure(port, orders[used:used + count], rate, duration_s)[0])
                 used += count
     finally:
-        api.stop()
+        api.stop(timeout=20.0)
         drop(infra, run_)
     keys = ("throughput_per_s", "p50_ms", "p95_ms", "p99_ms", "error_rate")
     return {"duration_s": duration_s, "repeats": repeats,

@@ -23,7 +23,6 @@ import json
 import os
 import re
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -36,6 +35,7 @@ from kafka import KafkaConsumer, TopicPartition
 
 from bench.relay_drain import fresh_database
 from common.kafka_admin import delete_topics, ensure_topics
+from harness.services import BIN, answers, free_port
 from harness.stats import median_spread
 from outbox_relay.config import Settings
 from outbox_relay.wakeup import libpq_dsn
@@ -43,7 +43,6 @@ from tests.support import database
 
 ROOT = Path(__file__).resolve().parent.parent
 STACK_DIR = Path(os.environ.get("STACK_DIR", ROOT / ".stack"))
-BIN = Path(sys.executable).parent
 ORDER_ID_BASE = 8_000_000_000_000
 _INSERT = (
     "INSERT INTO outbox (event_id, aggregatetype, aggregateid, type, topic, payload, headers) "
@@ -102,13 +101,13 @@ class RelayProcess:
     """`outbox-relay` on the bench's database, its log beside the results."""
 
     def __init__(self, database_url: str, settings: dict[str, str], log_path: Path):
-        self.port = _free_port()
+        self.port = free_port()
         env = {**os.environ, "DATABASE_URL": database_url, "RELAY_METRICS_PORT": str(self.port), **settings}
         log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(log_path, "ab") as log:
             self.process = subprocess.Popen([str(BIN / "outbox-relay")], env=env, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
-        while not _answers(f"http://127.0.0.1:{self.port}/metrics"):
+        while not answers(f"http://127.0.0.1:{self.port}/metrics"):
             if self.process.poll() is not None or time.monotonic() > deadline:
                 self.stop()
                 raise RuntimeError(f"the relay did not start; see {log_path}")
@@ -122,22 +121,6 @@ class RelayProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _answers(url: str) -> bool:
-    try:
-        with urlopen(url, timeout=1) as response:
-            return response.status == 200
-    except OSError:
-        return False
 
 
 def write_steadily(dsn: str, topic: str, rate: float, seconds: float, first_order: int) -> list[int]:

@@ -18,6 +18,7 @@ from bench import api_payments
 from common import tracing
 from common.log import add_trace_ids
 from harness.otlp import OtlpReceiver
+from harness.services import free_port
 from harness.stats import median_spread
 
 KEYS = ("payments_per_s", "p50_ms", "p99_ms", "api_cpu_ms_per_payment")
@@ -47,7 +48,7 @@ def one_round(traced: bool, seconds: float, receiver: OtlpReceiver) -> dict:
 
 
 def run(seconds: float = 10.0, rounds: int = 3) -> dict:
-    receiver = OtlpReceiver(api_payments.free_port(), keep=False).start()
+    receiver = OtlpReceiver(free_port(), keep=False).start()
     runs = {"off": [], "on": []}
     try:
         for _ in range(rounds):

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Callable
 
 from chaos.latency_proxy import ProxyProcess
-from chaos.services import Pipeline
+from harness.pipeline import Pipeline
 
 NATIVE = Path(__file__).resolve().parents[1] / "stack" / "native.sh"
 

@@ -17,9 +17,10 @@ from chaos.faults import FaultContext
 from chaos.latency_proxy import ProxyProcess
 from chaos.provision import ADMIN_TOKEN, Infrastructure, drop, provision
 from chaos.scenarios import Scenario
-from chaos.services import Pipeline, free_port
 from chaos.shop import Shop
 from chaos.stats import summarise_load
+from harness.pipeline import Pipeline
+from harness.services import free_port
 
 
 @dataclass(frozen=True)

@@ -10,11 +10,11 @@ from sqlalchemy import func, select
 
 from common.kafka_admin import ensure_topics
 from common.outbox import outbox
+from harness.services import ServiceProcess, free_port
 from harness.waiting import wait_for
 from tests.integration.relay.outbox_rows import (
     assert_complete_and_in_key_order, consume_every_event, published_count, write_events,
 )
-from tests.support.services import ServiceProcess, free_port
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slow]
 

@@ -8,9 +8,9 @@ import pytest
 from kafka import KafkaConsumer, TopicPartition
 
 from common.kafka_cluster import group_coordinator
+from harness.services import ServiceProcess, free_port
 from harness.waiting import wait_for
 from tests.integration.worker.support import Producer, Stream, Worker, order_ids, stored
-from tests.support.services import ServiceProcess, free_port
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slow]
 

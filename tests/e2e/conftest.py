@@ -3,7 +3,7 @@ exporting their traces over OTLP to a receiver of the test run's own."""
 import pytest
 
 from harness.otlp import OtlpReceiver
-from tests.support.services import ServiceProcess, free_port
+from harness.services import ServiceProcess, free_port
 
 
 @pytest.fixture(scope="package")

@@ -5,8 +5,8 @@ import pytest
 from kafka import KafkaProducer
 
 from chaos.latency_proxy import ProxyProcess
-from chaos.services import free_port
 from common.kafka_admin import wait_until_ready
+from harness.services import free_port
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ import pytest
 
 from common.kafka_connection import KafkaConnection
 from common.kafka_startup_check import KafkaMisconfigured, KafkaUnreachable, check
-from tests.support.services import free_port
+from harness.services import free_port
 
 
 def test_a_reachable_broker_answers_with_its_cluster(test_env):

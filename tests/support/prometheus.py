@@ -8,8 +8,8 @@ from pathlib import Path
 import requests
 import yaml
 
+from harness.services import LOG_DIR, free_port
 from harness.waiting import wait_for
-from tests.support.services import LOG_DIR, free_port
 
 OPS = Path(__file__).resolve().parents[2] / "ops" / "prometheus"
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import trustme
 from cryptography.hazmat.primitives import serialization
 
+from harness.services import free_port
 from harness.waiting import wait_for
-from tests.support.services import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 STACK_DIR = Path(os.environ.get("STACK_DIR", ROOT / ".stack"))

@@ -5,9 +5,9 @@ import requests
 from urllib3.util.retry import Retry
 from sqlalchemy import text
 
+from harness.services import ServiceProcess, free_port
 from order_api.config import Settings
 from order_api.entrypoints.app import create_app
-from tests.support.services import ServiceProcess, free_port
 
 ADMIN_TOKEN = "test-admin-token"
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}

@@ -7,10 +7,10 @@ import uuid
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
+from harness.services import LOG_DIR
 from harness.waiting import wait_for
 from tests.integration.api.builders import Api
 from tests.integration.api.concurrent import at_once
-from tests.support.services import LOG_DIR
 
 
 def metric(text: str, name: str, **labels) -> float:

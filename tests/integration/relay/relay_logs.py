@@ -2,7 +2,7 @@
 import json
 import os
 
-from tests.support.services import LOG_DIR, ServiceProcess
+from harness.services import LOG_DIR, ServiceProcess
 
 
 def log_events(relay: ServiceProcess) -> list[dict]:

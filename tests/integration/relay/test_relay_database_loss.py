@@ -3,11 +3,11 @@ it reconnects, prepares its claim again on the new sessions, and publishes what 
 import pytest
 from sqlalchemy import text
 
+from harness.services import ServiceProcess
 from harness.waiting import wait_for
 from tests.integration.relay.conftest import relay_process_env
 from tests.integration.relay.outbox_rows import pending_count, published_count, write_events
 from tests.support.kafka import consume as read_topic
-from tests.support.services import ServiceProcess
 
 
 def terminate_other_sessions(engine) -> int:

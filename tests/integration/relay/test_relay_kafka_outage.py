@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from harness.services import LOG_DIR
 from harness.waiting import wait_for
 from tests.integration.relay.outbox_rows import assert_complete_and_in_key_order, consume_every_event, pending_count, published_count, write_event
 from tests.integration.relay.relay_logs import log_events
 from tests.integration.relay.test_relay_process import start_relay
-from tests.support.services import LOG_DIR
 
 NATIVE = Path(__file__).resolve().parents[3] / "stack" / "native.sh"
 OUTAGE_SECONDS = float(os.environ.get("RELAY_TEST_OUTAGE_SECONDS", "30"))

@@ -9,6 +9,7 @@ import requests
 from sqlalchemy import select, update
 
 from common.outbox import outbox
+from harness.services import BIN, ServiceProcess
 from harness.waiting import wait_for
 from outbox_relay.retention import delete_published
 from outbox_relay.retry_schedule import schedule_next_attempt
@@ -23,7 +24,6 @@ from tests.integration.relay.outbox_rows import (
 )
 from tests.support.kafka import consume as read_topic
 from tests.support.kafka import header
-from tests.support.services import BIN, ServiceProcess
 
 
 def start_relay(relay_env, **extra) -> ServiceProcess:

@@ -6,8 +6,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from common.kafka_admin import ensure_topics
+from harness.services import ServiceProcess, free_port
 from tests.integration.worker.support import Producer, Worker
-from tests.support.services import ServiceProcess, free_port
 
 
 @pytest.fixture

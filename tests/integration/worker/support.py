@@ -12,10 +12,10 @@ from kafka import KafkaProducer
 from prometheus_client.parser import text_string_to_metric_families
 
 from common.order_processed import iso_millis, kafka_headers
+from harness.services import ServiceProcess
 from harness.waiting import wait_for
 from platform_worker.store import redis_key
 from tests.support.kafka import consume, header
-from tests.support.services import ServiceProcess
 
 _next_block = itertools.count()
 

@@ -74,7 +74,7 @@ def test_three_workers_share_the_partitions_and_one_joining_or_leaving_mid_strea
 def test_sigterm_while_waiting_for_an_unreachable_redis_exits_in_time_and_leaves_the_batch_for_the_next_owner(
     start_worker, producer, redis_client, test_env, worker_env
 ):
-    from tests.support.services import free_port
+    from harness.services import free_port
 
     stuck = start_worker(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0", WORKER_BACKOFF_MAX_SECONDS="5")
     ids = order_ids(test_env, 50)

@@ -2,9 +2,9 @@
 import os
 import subprocess
 
+from harness.services import BIN
 from harness.waiting import wait_for
 from tests.integration.worker.support import dead_lettered, dead_lettered_ids, header, order_ids, stored
-from tests.support.services import BIN
 
 REFUSING = {"WORKER_MAX_ATTEMPTS": "2", "WORKER_BACKOFF_BASE_SECONDS": "0.01"}
 
