@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 
 from bench import machine, report
-from chaos.provision import Infrastructure
+from harness.provision import Infrastructure
 from harness.stats import median_spread
 
 RESULTS = Path(__file__).resolve().parent / "results"

@@ -21,29 +21,13 @@ import time
 from pathlib import Path
 
 from alembic import command
-from alembic.config import Config
-from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from bench.dataset import payable_orders
 from common import defaults
+from harness import database
 from harness.services import free_port
 from harness.stats import percentiles
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def admin(url: str, statement: str) -> None:
-    engine = create_engine(url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(statement))
-    engine.dispose()
-
-
-def migrate(url: str) -> None:
-    config = Config(str(ROOT / "alembic.ini"))
-    config.attributes.update(database_url=url, configure_logger=False)
-    command.upgrade(config, "head")
 
 
 def start_api(url: str, port: int, workers: int, threads: int, extra_env: dict | None = None) -> subprocess.Popen:
@@ -95,9 +79,9 @@ def run(seconds: float, clients: int, workers: int, threads: int, orders_count: 
     base = os.environ.get("DATABASE_URL", defaults.DATABASE_URL)
     name = f"bench_api_{secrets.token_hex(4)}"
     url = make_url(base).set(database=name).render_as_string(hide_password=False)
-    admin(base, f'CREATE DATABASE "{name}"')
+    database.create_database(base, name)
     try:
-        migrate(url)
+        command.upgrade(database.alembic_config(url), "head")
         orders = payable_orders(url, orders_count)
         port = free_port()
         api = start_api(url, port, workers, threads, extra_env)
@@ -117,7 +101,7 @@ def run(seconds: float, clients: int, workers: int, threads: int, orders_count: 
             api.send_signal(signal.SIGTERM)
             api.wait(timeout=20)
     finally:
-        admin(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        database.drop_database(base, name)
     paid = [ms for status, ms in results if status == 200]
     return {
         "clients": clients, "workers": workers, "threads": threads, "seconds": round(elapsed, 1),

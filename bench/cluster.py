@@ -18,7 +18,7 @@ from pathlib import Path
 import click
 
 from bench import e2e_latency, relay_drain
-from chaos.provision import Infrastructure
+from harness.provision import Infrastructure
 from tests.support.cluster import Cluster
 
 RESULTS = Path(__file__).resolve().parent / "results"

@@ -24,8 +24,8 @@ from sqlalchemy import create_engine, text
 
 from bench.dataset import payable_orders
 from bench.payment_load import measure
-from chaos.provision import Infrastructure, drop, provision
 from harness.pipeline import Pipeline
+from harness.provision import Infrastructure, drop, provision
 from harness.stats import percentiles
 from platform_worker.store import redis_key
 

@@ -18,8 +18,8 @@ from bench.dataset import payable_orders
 from bench.payment_load import measure
 from chaos.faults import stack
 from chaos.latency_proxy import ProxyProcess
-from chaos.provision import Infrastructure, drop, provision
 from harness.pipeline import RUN_LOGS
+from harness.provision import Infrastructure, drop, provision
 from harness.services import BIN, ServiceProcess, free_port
 from harness.stats import median_spread
 

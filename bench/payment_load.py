@@ -62,8 +62,8 @@ def measure(port: int, orders: list[tuple[int, int]], rate: float, duration_s: f
 def run(rates=(100.0, 300.0, 600.0, 1000.0), duration_s: float = 10.0, repeats: int = 3, infra=None) -> dict:
     """The API (order-api, default workers and threads) on a database of its own, every rate `repeats` times."""
     from bench.dataset import payable_orders
-    from chaos.provision import Infrastructure, drop, provision
     from harness.pipeline import RUN_LOGS
+    from harness.provision import Infrastructure, drop, provision
     from harness.services import ServiceProcess, free_port
     from harness.stats import median_spread
 

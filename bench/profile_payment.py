@@ -9,7 +9,7 @@ from pathlib import Path
 from pyinstrument import Profiler
 
 from bench.dataset import payable_orders
-from chaos.provision import ADMIN_TOKEN, Infrastructure, drop, provision
+from harness.provision import ADMIN_TOKEN, Infrastructure, drop, provision
 
 
 def run(payments: int = 500, out_dir: Path | None = None, infra: Infrastructure | None = None) -> dict:

@@ -35,11 +35,11 @@ from kafka import KafkaConsumer, TopicPartition
 
 from bench.relay_drain import fresh_database
 from common.kafka_admin import delete_topics, ensure_topics
+from harness import database
 from harness.services import BIN, answers, free_port
 from harness.stats import median_spread
 from outbox_relay.config import Settings
 from outbox_relay.wakeup import libpq_dsn
-from tests.support import database
 
 ROOT = Path(__file__).resolve().parent.parent
 STACK_DIR = Path(os.environ.get("STACK_DIR", ROOT / ".stack"))

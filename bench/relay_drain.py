@@ -22,12 +22,12 @@ from alembic import command
 from sqlalchemy import create_engine, text
 
 from common.kafka_admin import delete_topics, ensure_topics
+from harness import database
 from outbox_relay import interpreter
 from outbox_relay.bootstrap import build_relay
 from outbox_relay.claim import claim_batch
 from outbox_relay.config import Settings
 from outbox_relay.publish import make_producer, record_headers
-from tests.support import database
 
 ORDER_ID_BASE = 9_000_000_000_000
 

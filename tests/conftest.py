@@ -5,7 +5,7 @@ import pytest
 import redis
 from sqlalchemy import create_engine
 
-from tests.support import database
+from harness import database
 from tests.support.environment import TestEnvironment
 
 

@@ -3,7 +3,7 @@ import pytest
 from alembic import command
 from sqlalchemy import create_engine, inspect, text
 
-from tests.support import database
+from harness import database
 
 
 @pytest.fixture

@@ -4,9 +4,9 @@ import random
 
 import pytest
 
+from harness.database import scalar
 from tests.integration.api.builders import Api
 from tests.integration.api.concurrent import at_once, report, tally
-from tests.support.database import scalar
 
 
 @pytest.fixture()

@@ -4,13 +4,13 @@ import threading
 import pytest
 from sqlalchemy import text
 
+from harness.database import scalar
 from harness.waiting import wait_for
 from order_api.adapters import payments
 from order_api.adapters.database import engine_for, in_transaction, session_factory
 from order_api.config import Settings
 from order_api.entrypoints.app import create_app
 from tests.integration.api.builders import Api
-from tests.support.database import scalar
 
 
 def test_a_real_deadlock_is_retried_until_both_transactions_commit(api_settings, engine):

@@ -7,9 +7,9 @@ from alembic import command
 from sqlalchemy import create_engine
 
 from common.kafka_admin import ensure_topics
+from harness import database
 from harness.services import free_port
 from outbox_relay.config import Settings
-from tests.support import database
 
 _databases = itertools.count(1)
 

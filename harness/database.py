@@ -5,7 +5,7 @@ from alembic.config import Config
 from sqlalchemy import create_engine, text
 from tenacity import retry, stop_after_delay, wait_fixed
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def alembic_config(database_url: str) -> Config:

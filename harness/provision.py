@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy.engine import make_url
 
 from common.kafka_admin import delete_topics, ensure_topics
-from tests.support import database
+from harness import database
 
 ADMIN_TOKEN = "chaos-admin-token"
 
