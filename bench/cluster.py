@@ -2,7 +2,7 @@
 
 The single node is the stack's Kafka (KAFKA_BROKERS); the cluster is started for the stage in a
 stack directory and on ports of its own, exactly as the cluster tests start theirs
-(tests/support/cluster.py: TEST_CLUSTER_STACK_DIR, TEST_CLUSTER_KAFKA_PORT), and stopped at the end.
+(harness/cluster.py: TEST_CLUSTER_STACK_DIR, TEST_CLUSTER_KAFKA_PORT), and stopped at the end.
 PostgreSQL and Redis are the stack's. Rounds alternate single node and cluster, so the machine's
 noise falls on both; each figure is the median of its rounds, the ratios are cluster / single.
 
@@ -18,8 +18,8 @@ from pathlib import Path
 import click
 
 from bench import e2e_latency, relay_drain
+from harness.cluster import Cluster
 from harness.provision import Infrastructure
-from tests.support.cluster import Cluster
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

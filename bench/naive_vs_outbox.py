@@ -16,11 +16,11 @@ from urllib.parse import urlsplit
 
 from bench.dataset import payable_orders
 from bench.payment_load import measure
-from chaos.faults import stack
 from chaos.latency_proxy import ProxyProcess
 from harness.pipeline import RUN_LOGS
 from harness.provision import Infrastructure, drop, provision
 from harness.services import BIN, ServiceProcess, free_port
+from harness.stack import stack
 from harness.stats import median_spread
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -5,7 +5,8 @@ leads most partitions of the run's topic, or the active KRaft controller. Nodes 
 stopped and started only through `stack/native.sh kill|stop|start kafka-<i>`.
 """
 from common.kafka_cluster import active_controller, leader_counts, wait_until_replicated
-from chaos.faults import Fault, FaultContext, stack
+from chaos.faults import Fault, FaultContext
+from harness.stack import stack
 
 NODES = (1, 2, 3)
 

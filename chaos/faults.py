@@ -1,32 +1,19 @@
 """Fault injectors: each runs in its own thread during the load and notes what it did and when.
 
 Processes of the run are killed by their own pid (Pipeline.kill). Infrastructure is stopped and
-started only through `stack/native.sh stop|start <name>`, which honours STACK_DIR and the STACK_*
-ports of the environment, so the same code drives the default stack, CI's or a private one.
+started only through `stack/native.sh stop|start <name>` (harness/stack.py), which honours STACK_DIR
+and the STACK_* ports of the environment, so the same code drives the default stack, CI's or a private one.
 """
 import itertools
 import random
-import subprocess
 import threading
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Callable
 
 from chaos.latency_proxy import ProxyProcess
 from harness.pipeline import Pipeline
-
-NATIVE = Path(__file__).resolve().parents[1] / "stack" / "native.sh"
-
-
-class StackCommandFailed(RuntimeError):
-    """stack/native.sh could not stop or start a component."""
-
-
-def stack(command: str, name: str, timeout_s: float = 180.0) -> None:
-    done = subprocess.run([str(NATIVE), command, name], capture_output=True, text=True, timeout=timeout_s)
-    if done.returncode != 0:
-        raise StackCommandFailed(f"native.sh {command} {name}: {done.stderr.strip()[-500:]}")
+from harness.stack import stack
 
 
 @dataclass

@@ -1,11 +1,11 @@
-"""The cluster tests' fixtures: one three-node cluster per run (tests/support/cluster.py), topics
+"""The cluster tests' fixtures: one three-node cluster per run (harness/cluster.py), topics
 of this run on it, and the services' environment pointed at it."""
 import warnings
 
 import pytest
 
 from common.kafka_admin import delete_topics, ensure_topics
-from tests.support.cluster import Cluster
+from harness.cluster import Cluster
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""A three-node KRaft cluster for the cluster tests, driven through stack/native.sh.
+"""A three-node KRaft cluster for the cluster tests (and bench.cluster), driven through stack/native.sh.
 
 When the suite already runs against a cluster (STACK_KAFKA_NODES=3 make test), that cluster is used.
 Otherwise the tests start one of their own, once per run, in a stack directory of its own
@@ -12,8 +12,9 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-NATIVE = ROOT / "stack" / "native.sh"
+from harness.stack import NATIVE
+
+ROOT = Path(__file__).resolve().parents[1]
 NODES = 3
 
 
