@@ -3,7 +3,7 @@
 Both serve the same payment transaction on the same database with the same gunicorn settings, at
 the same open-loop rate; the naive one also publishes to Kafka inside the request. Conditions:
   healthy         Kafka up
-  broker_slow     the naive app reaches Kafka through chaos.latency_proxy adding `slow_ms` each way
+  broker_slow     the naive app reaches Kafka through harness.latency_proxy adding `slow_ms` each way
   broker_stopped  Kafka stopped with `stack/native.sh stop kafka` (started again at the end, always)
 Ours (order-api) never talks to Kafka, so only its database matters. During the outage the naive
 requests each hold a server thread until the producer gives up (5 s), so the client gets more
@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from bench.dataset import payable_orders
 from bench.payment_load import measure
-from chaos.latency_proxy import ProxyProcess
+from harness.latency_proxy import ProxyProcess
 from harness.pipeline import RUN_LOGS
 from harness.provision import Infrastructure, drop, provision
 from harness.services import BIN, ServiceProcess, free_port

@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-from chaos.latency_proxy import ProxyProcess
+from harness.latency_proxy import ProxyProcess
 from harness.pipeline import Pipeline
 from harness.stack import stack
 

@@ -14,10 +14,10 @@ from urllib.parse import urlsplit
 from chaos import check, load
 from chaos.backlog import BacklogSampler
 from chaos.faults import FaultContext
-from chaos.latency_proxy import ProxyProcess
 from chaos.scenarios import Scenario
 from chaos.shop import Shop
 from chaos.stats import summarise_load
+from harness.latency_proxy import ProxyProcess
 from harness.pipeline import Pipeline
 from harness.provision import ADMIN_TOKEN, Infrastructure, drop, provision
 from harness.services import free_port

@@ -1,11 +1,11 @@
-"""The chaos latency proxy: Kafka clients that bootstrap through it stay on it, and pay its delay."""
+"""The latency proxy (harness/latency_proxy.py): Kafka clients that bootstrap through it stay on it, and pay its delay."""
 import time
 
 import pytest
 from kafka import KafkaProducer
 
-from chaos.latency_proxy import ProxyProcess
 from common.kafka_admin import wait_until_ready
+from harness.latency_proxy import ProxyProcess
 from harness.services import free_port
 
 

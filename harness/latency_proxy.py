@@ -11,7 +11,7 @@ Latency: every frame, in each direction, is delivered `delay_ms` after it arrive
 later frames keep flowing (pipelining is preserved: this is latency, not a bandwidth cap). The delay
 is a shared value, changed at run time by the process that started the proxy.
 
-    python -m chaos.latency_proxy --listen 39092 --upstream 29092 --delay-ms 50
+    python -m harness.latency_proxy --listen 39092 --upstream 29092 --delay-ms 50
 """
 import asyncio
 import multiprocessing
