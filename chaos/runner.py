@@ -11,16 +11,18 @@ import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+import requests
+
 from chaos import check, load
 from chaos.backlog import BacklogSampler
 from chaos.faults import FaultContext
 from chaos.scenarios import Scenario
-from chaos.shop import Shop
 from chaos.stats import summarise_load
 from harness.latency_proxy import ProxyProcess
 from harness.pipeline import Pipeline
 from harness.provision import ADMIN_TOKEN, Infrastructure, drop, provision
 from harness.services import free_port
+from harness.shop import Shop
 
 
 @dataclass(frozen=True)
@@ -61,7 +63,7 @@ def run_scenario(scenario: Scenario, plan: LoadPlan = LoadPlan(), infra: Infrast
 
 
 def _load_and_fault(scenario, plan, pipeline, proxy, infra, run) -> dict:
-    shop = Shop(pipeline.api_url, ADMIN_TOKEN)
+    shop = Shop(pipeline.api_url, ADMIN_TOKEN, session=requests.Session())
     customers = load.Customers(shop.setup_users(plan.users, 10**12), shop.setup_options(4, 10**8))
     fault_window = max(scenario.fault_s, 5.0)
     duration = plan.warmup_s + fault_window + plan.after_s

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from harness.shop import Shop
 from harness.waiting import wait_for
-from tests.e2e.test_payment_reaches_redis import Shop
 from tests.support.prometheus import Prometheus
 
 DASHBOARDS = Path(__file__).resolve().parents[2] / "ops" / "grafana" / "dashboards"

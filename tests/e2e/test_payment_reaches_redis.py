@@ -1,43 +1,11 @@
 """A payment travels from the HTTP API through PostgreSQL, the relay, Kafka and the worker into Redis."""
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
-import requests
 from sqlalchemy import text
 
+from harness.shop import Shop
 from harness.waiting import wait_for
-
-
-class Shop:
-    def __init__(self, base_url: str, admin_token: str):
-        self.base_url = base_url
-        self.admin = {"Authorization": f"Bearer {admin_token}"}
-
-    def post(self, path: str, body: dict, expect: int, headers: dict | None = None) -> dict:
-        response = requests.post(f"{self.base_url}{path}", json=body, headers=headers, timeout=10)
-        assert response.status_code == expect, response.text
-        return response.json()
-
-    def user_with_balance(self, amount: int) -> int:
-        user_id = self.post("/api/users", {}, 201)["userId"]
-        self.post(f"/api/users/{user_id}/balance/charge", {"amount": amount}, 200)
-        return user_id
-
-    def product(self, price: int, stock: int) -> dict:
-        body = {
-            "name": "T-shirt",
-            "price": price,
-            "category": "clothes",
-            "options": [{"color": "black", "size": "M", "stock": stock}],
-        }
-        return self.post("/api/products", body, 201, headers=self.admin)
-
-    def coupon_for(self, user_id: int, rate: int) -> int:
-        expires = (datetime.now(timezone.utc) + timedelta(days=1)).isoformat()
-        body = {"name": "welcome", "discountRate": rate, "totalQuantity": 10, "expiresAt": expires}
-        coupon_id = self.post("/api/coupons", body, 201, headers=self.admin)["couponId"]
-        self.post(f"/api/coupons/{coupon_id}/issue", {"userId": user_id}, 201)
-        return coupon_id
 
 
 def parse_time(value: str) -> datetime:

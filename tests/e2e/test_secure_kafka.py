@@ -15,7 +15,8 @@ from common.kafka_admin import ensure_topics
 from common.kafka_connection import KafkaConnection
 from harness.database import scalar
 from harness.services import BIN, ServiceProcess, free_port
-from tests.e2e.test_payment_reaches_redis import Shop, stored_message
+from harness.shop import Shop
+from tests.e2e.test_payment_reaches_redis import stored_message
 from tests.support.secure_kafka import ADMIN, SecureBroker
 
 USERS = {"relay": "relay-secret", "worker": "worker-secret"}

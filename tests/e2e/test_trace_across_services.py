@@ -9,8 +9,9 @@ import requests
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 from sqlalchemy import text
 
+from harness.shop import Shop
 from harness.waiting import wait_for
-from tests.e2e.test_payment_reaches_redis import Shop, stored_message
+from tests.e2e.test_payment_reaches_redis import stored_message
 from tests.support.kafka import find_record, header
 
 TRACE_ID = secrets.token_hex(16)
