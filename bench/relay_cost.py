@@ -22,7 +22,6 @@ Each figure is reported as median and range over `--rounds` rounds (rates altern
 import json
 import os
 import re
-import subprocess
 import time
 import uuid
 from pathlib import Path
@@ -36,7 +35,7 @@ from kafka import KafkaConsumer, TopicPartition
 from bench.relay_drain import fresh_database
 from common.kafka_admin import delete_topics, ensure_topics
 from harness import database
-from harness.services import BIN, answers, free_port
+from harness.services import ServiceProcess, free_port
 from harness.stats import median_spread
 from outbox_relay.config import Settings
 from outbox_relay.wakeup import libpq_dsn
@@ -97,30 +96,12 @@ def relay_metrics(port: int) -> dict[str, float]:
     return values
 
 
-class RelayProcess:
-    """`outbox-relay` on the bench's database, its log beside the results."""
-
-    def __init__(self, database_url: str, settings: dict[str, str], log_path: Path):
-        self.port = free_port()
-        env = {**os.environ, "DATABASE_URL": database_url, "RELAY_METRICS_PORT": str(self.port), **settings}
-        log_path.parent.mkdir(parents=True, exist_ok=True)
-        with open(log_path, "ab") as log:
-            self.process = subprocess.Popen([str(BIN / "outbox-relay")], env=env, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 60
-        while not answers(f"http://127.0.0.1:{self.port}/metrics"):
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"the relay did not start; see {log_path}")
-            time.sleep(0.1)  # polling a health check, not synchronising on time
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+def start_relay(database_url: str, settings: dict[str, str], log_path: Path) -> tuple[ServiceProcess, int]:
+    """`outbox-relay` on the bench's database, its log beside the results; and its metrics port."""
+    port = free_port()
+    relay = ServiceProcess("outbox-relay", {"DATABASE_URL": database_url, "RELAY_METRICS_PORT": str(port), **settings},
+                           f"http://127.0.0.1:{port}/metrics", log_path=log_path)
+    return relay.start(), port
 
 
 def write_steadily(dsn: str, topic: str, rate: float, seconds: float, first_order: int) -> list[int]:
@@ -217,23 +198,23 @@ def one_rate(settings: Settings, url: str, rate: float, seconds: float, relay_se
     topic = f"bench-relay-cost-{uuid.uuid4().hex[:8]}"
     ensure_topics(settings.kafka_brokers, [(topic, 6)], configs={"message.timestamp.type": "LogAppendTime"})
     truncate(dsn)
-    relay = RelayProcess(url, relay_settings, log_path)
+    relay, port = start_relay(url, relay_settings, log_path)
     try:
         first_order = ORDER_ID_BASE + int(time.time() * 1000) % 1_000_000 * 1000
         # warm-up: the producer's metadata of the topic, the pool, the prepared claim
         write_steadily(dsn, topic, rate, 1.0, first_order - 100_000)
         wait_until_published(dsn, timeout=60)
         postmaster, broker = stack_pid("postgres"), stack_pid("kafka")
-        metrics_before = relay_metrics(relay.port)
+        metrics_before = relay_metrics(port)
         cpu_before = (cpu_seconds(relay.process.pid), postgres_cpu_seconds(postmaster), cpu_seconds(broker))
         started = time.monotonic()
         xids = write_steadily(dsn, topic, rate, seconds, first_order)
         wait_until_published(dsn, timeout=120)
         elapsed = time.monotonic() - started
         cpu_after = (cpu_seconds(relay.process.pid), postgres_cpu_seconds(postmaster), cpu_seconds(broker))
-        metrics_after = relay_metrics(relay.port)
+        metrics_after = relay_metrics(port)
     finally:
-        relay.stop()
+        relay.stop(timeout=30)
     try:
         commits = commit_times(dsn, xids)
         appended = append_times(settings.kafka_brokers, topic, len(xids) + int(rate))
