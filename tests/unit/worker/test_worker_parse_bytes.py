@@ -99,7 +99,7 @@ def test_the_sample_values_cover_both_verdicts():
 
 ANY_JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.integers(min_value=2**62, max_value=2**90)
-    | st.floats(allow_nan=False) | st.text(max_size=8),
+    | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=8),  # JSON has no NaN or Infinity
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
     max_leaves=6,
 )
