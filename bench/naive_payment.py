@@ -18,6 +18,7 @@ from kafka import KafkaProducer
 from kafka.errors import KafkaError
 from sqlalchemy.orm import Session
 
+from common.kafka_connection import KafkaConnection
 from common.order_processed import EVENT_TYPE
 from order_api.adapters.database import engine_for, in_transaction, session_factory
 from order_api.config import Settings
@@ -36,10 +37,8 @@ def pay_without_outbox(session: Session, command: PayOrder, now: datetime) -> tu
 
 
 def make_producer(settings: Settings) -> KafkaProducer:
-    import os
-
     return KafkaProducer(
-        bootstrap_servers=os.environ.get("KAFKA_BROKERS", "127.0.0.1:9092").split(","), acks="all",
+        **KafkaConnection().client_options(), acks="all",
         enable_idempotence=True, linger_ms=0, request_timeout_ms=TIMEOUT_MS, delivery_timeout_ms=TIMEOUT_MS,
         max_block_ms=TIMEOUT_MS, bootstrap_timeout_ms=TIMEOUT_MS, allow_auto_create_topics=False,
     )

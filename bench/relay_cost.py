@@ -34,6 +34,7 @@ from kafka import KafkaConsumer, TopicPartition
 
 from bench.relay_drain import fresh_database
 from common.kafka_admin import delete_topics, ensure_topics
+from common.kafka_connection import connection_to
 from harness import database
 from harness.services import ServiceProcess, free_port
 from harness.stats import median_spread
@@ -178,7 +179,7 @@ def commit_times(dsn: str, xids: list[int]) -> dict[int, float]:
 
 def append_times(brokers: str, topic: str, expected: int, timeout: float = 60) -> list[tuple[int, float]]:
     """(orderId, LogAppendTime in epoch seconds) of every record of the topic."""
-    consumer = KafkaConsumer(bootstrap_servers=brokers, enable_auto_commit=False, consumer_timeout_ms=1000)
+    consumer = KafkaConsumer(**connection_to(brokers).client_options(), enable_auto_commit=False, consumer_timeout_ms=1000)
     try:
         partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
         consumer.assign(partitions)

@@ -21,7 +21,9 @@ import click
 from kafka import KafkaProducer
 
 from bench.e2e_latency import KeyspaceStamps
+from common import defaults
 from common.kafka_admin import delete_topics, ensure_topics
+from common.kafka_connection import connection_to
 from common.order_processed import iso_millis, kafka_headers
 from harness.stats import percentiles
 from harness.waiting import wait_for
@@ -62,7 +64,7 @@ def _produce(producer: KafkaProducer, topic: str, first_id: int, rate: float, se
 def measure(brokers: str, redis_url: str, rates: tuple[float, ...], seconds: float, port: int) -> dict:
     topic = f"bench-lat-{uuid.uuid4().hex[:8]}.order.processed"
     ensure_topics(brokers, [(topic, 6), (f"{topic}.dlq", 6)])
-    producer = KafkaProducer(bootstrap_servers=brokers.split(","), acks="all", enable_idempotence=True, linger_ms=0)
+    producer = KafkaProducer(**connection_to(brokers).client_options(), acks="all", enable_idempotence=True, linger_ms=0)
     worker = _start_worker(brokers, redis_url, topic, port)
     results, first_id = {}, ORDER_ID_BASE + uuid.uuid4().int % 10**9 * 1000
     try:
@@ -104,8 +106,8 @@ def _peek(redis_url: str, order_ids: list[int]) -> set[str]:
 @click.option("--seconds", default=10.0, show_default=True)
 @click.option("--port", default=0, help="worker metrics port (default: WORKER_METRICS_PORT + 50)")
 def main(rates: str, seconds: float, port: int) -> None:
-    brokers = os.environ.get("KAFKA_BROKERS", "127.0.0.1:9092")
-    redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    brokers = os.environ.get("KAFKA_BROKERS", defaults.KAFKA_BROKERS)
+    redis_url = os.environ.get("REDIS_URL", defaults.REDIS_URL)
     port = port or int(os.environ.get("WORKER_METRICS_PORT", "9102")) + 50
     print(json.dumps(measure(brokers, redis_url, tuple(float(r) for r in rates.split(",")), seconds, port), indent=2))
 

@@ -24,6 +24,7 @@ import redis
 from kafka import KafkaConsumer, KafkaProducer
 
 from common.kafka_admin import delete_topics, ensure_topics
+from common.kafka_connection import connection_to
 from common.log import configure_logging
 from common.order_processed import iso_millis
 from platform_worker.bootstrap import build_worker, freeze_startup_heap
@@ -36,7 +37,7 @@ ORDER_ID_BASE = 8_000_000_000_000  # far above any id a real or test database ha
 
 def fill_topic(brokers: str, topic: str, records: int) -> None:
     producer = KafkaProducer(
-        bootstrap_servers=brokers.split(","), acks="all", linger_ms=20, batch_size=256 * 1024,
+        **connection_to(brokers).client_options(), acks="all", linger_ms=20, batch_size=256 * 1024,
         compression_type=None,
     )
     processed_at = iso_millis(datetime.now(timezone.utc))
@@ -58,7 +59,7 @@ def fill_topic(brokers: str, topic: str, records: int) -> None:
 def raw_consumer_rate(settings: WorkerSettings, records: int) -> float:
     started = time.perf_counter()
     consumer = KafkaConsumer(
-        settings.topic, bootstrap_servers=settings.brokers, group_id=f"bench-raw-{uuid.uuid4().hex[:8]}",
+        settings.topic, **settings.client_options(), group_id=f"bench-raw-{uuid.uuid4().hex[:8]}",
         auto_offset_reset="earliest", enable_auto_commit=False, max_poll_records=settings.max_poll_records,
         fetch_max_bytes=settings.fetch_max_bytes, max_partition_fetch_bytes=settings.max_partition_fetch_bytes,
     )

@@ -18,6 +18,7 @@ from kafka import KafkaConsumer, TopicPartition
 from sqlalchemy import create_engine, text
 
 from platform_worker.store import redis_key
+from common.kafka_connection import connection_to
 
 CHUNK = 1000
 
@@ -61,7 +62,7 @@ def _header(record, name: str) -> str | None:
 
 def read_topic(brokers: str, topic: str, timeout_s: float = 60.0) -> TopicView:
     consumer = KafkaConsumer(
-        bootstrap_servers=brokers.split(","), group_id=None, enable_auto_commit=False,
+        **connection_to(brokers).client_options(), group_id=None, enable_auto_commit=False,
         client_id=f"chaos-checker-{uuid.uuid4().hex[:6]}", request_timeout_ms=10_000,
     )
     try:

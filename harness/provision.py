@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.engine import make_url
 
+from common import defaults
 from common.kafka_admin import delete_topics, ensure_topics
 from harness import database
 
@@ -24,8 +25,8 @@ class Infrastructure:
     @classmethod
     def from_environment(cls) -> "Infrastructure":
         return cls(
-            os.environ.get("DATABASE_URL", "postgresql+psycopg2://outbox:outbox@127.0.0.1:5432/outbox"),
-            os.environ.get("KAFKA_BROKERS", "127.0.0.1:9092"),
+            os.environ.get("DATABASE_URL", defaults.DATABASE_URL),
+            os.environ.get("KAFKA_BROKERS", defaults.KAFKA_BROKERS),
             os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
         )
 
