@@ -26,6 +26,7 @@ from sqlalchemy.engine import make_url
 from bench.dataset import payable_orders
 from common import defaults
 from harness import database
+from harness.cpu import tree_cpu_seconds
 from harness.services import free_port
 from harness.stats import percentiles
 
@@ -62,17 +63,6 @@ def pay_loop(port: int, orders: list, lock: threading.Lock, stop_at: float, resu
         response = connection.getresponse()
         response.read()
         results.append((response.status, (time.perf_counter() - started) * 1000))
-
-
-def tree_cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process and its live children (gunicorn's master and workers), from /proc."""
-    tick = os.sysconf("SC_CLK_TCK")
-    pids = [pid] + [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    total = 0
-    for each in pids:
-        fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
-        total += int(fields[11]) + int(fields[12])
-    return total / tick
 
 
 def run(seconds: float, clients: int, workers: int, threads: int, orders_count: int, extra_env: dict | None = None) -> dict:

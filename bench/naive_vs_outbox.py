@@ -9,7 +9,6 @@ Ours (order-api) never talks to Kafka, so only its database matters. During the 
 requests each hold a server thread until the producer gives up (5 s), so the client gets more
 threads and a shorter timeout there to keep the run bounded; both variants get the same settings.
 """
-import os
 import sys
 from pathlib import Path
 from urllib.parse import urlsplit

@@ -20,7 +20,6 @@ Each figure is reported as median and range over `--rounds` rounds (rates altern
     python -m bench.relay_cost [--rates 100,500] [--seconds 30] [--rounds 3] [--setting RELAY_X=V ...]
 """
 import json
-import os
 import re
 import time
 import uuid
@@ -36,13 +35,14 @@ from bench.relay_drain import fresh_database
 from common.kafka_admin import delete_topics, ensure_topics
 from common.kafka_connection import connection_to
 from harness import database
+from harness.cpu import cpu_seconds, tree_cpu_seconds
 from harness.services import ServiceProcess, free_port
+from harness.stack import pid_of
 from harness.stats import median_spread
 from outbox_relay.config import Settings
 from outbox_relay.wakeup import libpq_dsn
 
 ROOT = Path(__file__).resolve().parent.parent
-STACK_DIR = Path(os.environ.get("STACK_DIR", ROOT / ".stack"))
 ORDER_ID_BASE = 8_000_000_000_000
 _INSERT = (
     "INSERT INTO outbox (event_id, aggregatetype, aggregateid, type, topic, payload, headers) "
@@ -54,36 +54,6 @@ def payload(order_id: int) -> str:
     return json.dumps({"orderId": order_id, "userId": 7 + order_id % 100, "finalAmount": 45000, "couponId": None,
                        "items": [{"productOptionId": 3, "productName": "T-shirt", "quantity": 2, "price": 25000}],
                        "processedAt": "2026-11-23T10:15:30.123Z"})
-
-
-def _stat_fields(pid: int) -> list[str]:
-    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-
-
-def cpu_seconds(pid: int, reaped_children: bool = False) -> float:
-    """User + system CPU of a process (and, if asked, of the children it has waited for), from /proc."""
-    fields = _stat_fields(pid)
-    ticks = int(fields[11]) + int(fields[12]) + (int(fields[13]) + int(fields[14]) if reaped_children else 0)
-    return ticks / os.sysconf("SC_CLK_TCK")
-
-
-def postgres_cpu_seconds(postmaster: int) -> float:
-    """The postmaster, every live backend, and what the backends that exited used (the postmaster's
-    reaped children)."""
-    children = Path(f"/proc/{postmaster}/task/{postmaster}/children").read_text().split()
-    total = cpu_seconds(postmaster, reaped_children=True)
-    for child in children:
-        try:
-            total += cpu_seconds(int(child))
-        except FileNotFoundError:  # exited meanwhile: now in the postmaster's reaped children
-            pass
-    return total
-
-
-def stack_pid(name: str) -> int:
-    if name == "postgres":
-        return int((STACK_DIR / "postgres" / "data" / "postmaster.pid").read_text().split()[0])
-    return int((STACK_DIR / "run" / f"{name}.pid").read_text().strip())
 
 
 def relay_metrics(port: int) -> dict[str, float]:
@@ -139,10 +109,10 @@ def writer_alone(dsn: str, rate: float, seconds: float) -> float:
     """PostgreSQL CPU per 10,000 events of the writer with no relay running: the floor every
     publisher's figure sits on (the NOTIFY trigger fires, nobody listens)."""
     truncate(dsn)
-    postmaster = stack_pid("postgres")
-    before = postgres_cpu_seconds(postmaster)
+    postmaster = pid_of("postgres")
+    before = tree_cpu_seconds(postmaster, with_exited_children=True)
     events = len(write_steadily(dsn, "bench-relay-cost-unpublished", rate, seconds, ORDER_ID_BASE))
-    spent = postgres_cpu_seconds(postmaster) - before
+    spent = tree_cpu_seconds(postmaster, with_exited_children=True) - before
     truncate(dsn)
     return round(spent * 10_000 / events, 2)
 
@@ -205,14 +175,14 @@ def one_rate(settings: Settings, url: str, rate: float, seconds: float, relay_se
         # warm-up: the producer's metadata of the topic, the pool, the prepared claim
         write_steadily(dsn, topic, rate, 1.0, first_order - 100_000)
         wait_until_published(dsn, timeout=60)
-        postmaster, broker = stack_pid("postgres"), stack_pid("kafka")
+        postmaster, broker = pid_of("postgres"), pid_of("kafka")
         metrics_before = relay_metrics(port)
-        cpu_before = (cpu_seconds(relay.process.pid), postgres_cpu_seconds(postmaster), cpu_seconds(broker))
+        cpu_before = (cpu_seconds(relay.process.pid), tree_cpu_seconds(postmaster, with_exited_children=True), cpu_seconds(broker))
         started = time.monotonic()
         xids = write_steadily(dsn, topic, rate, seconds, first_order)
         wait_until_published(dsn, timeout=120)
         elapsed = time.monotonic() - started
-        cpu_after = (cpu_seconds(relay.process.pid), postgres_cpu_seconds(postmaster), cpu_seconds(broker))
+        cpu_after = (cpu_seconds(relay.process.pid), tree_cpu_seconds(postmaster, with_exited_children=True), cpu_seconds(broker))
         metrics_after = relay_metrics(port)
     finally:
         relay.stop(timeout=30)

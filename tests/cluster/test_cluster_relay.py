@@ -2,7 +2,6 @@
 min.insync.replicas (2) replicas. With one node of three stopped the relay goes on publishing; with
 two stopped the broker refuses every write (NOT_ENOUGH_REPLICAS) and the relay marks nothing,
 backs off instead of spinning, and publishes the backlog once a second node is back."""
-import os
 import time
 
 import pytest
@@ -10,6 +9,7 @@ from sqlalchemy import func, select
 
 from common.kafka_admin import ensure_topics
 from common.outbox import outbox
+from harness.cpu import cpu_seconds
 from harness.services import ServiceProcess, free_port
 from harness.waiting import wait_for
 from tests.integration.relay.outbox_rows import (
@@ -17,11 +17,6 @@ from tests.integration.relay.outbox_rows import (
 )
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slow]
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def failed_attempts(engine) -> tuple[int, str | None]:
