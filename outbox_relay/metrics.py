@@ -3,9 +3,10 @@ import collections
 from typing import Iterable
 
 from prometheus_client import Counter, Gauge, Histogram, start_http_server
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from outbox_relay.claim import ClaimedRow
+from outbox_relay.status import topic_statuses, totals
 
 PENDING_ROWS = Gauge("outbox_relay_pending_rows", "Outbox rows not yet published")
 OLDEST_PENDING_AGE = Gauge(
@@ -33,20 +34,16 @@ DRAINS = Counter(
     ["found"],
 )
 
-_BACKLOG = text(
-    "SELECT count(*), coalesce(extract(epoch FROM now() - min(created_at)), 0) "
-    "FROM outbox WHERE published_at IS NULL"
-)
-
 
 def serve(host: str, port: int) -> None:
     start_http_server(port, addr=host)
 
 
 def refresh_backlog(conn: Connection) -> None:
-    pending, oldest_age = conn.execute(_BACKLOG).one()
+    """The gauges from the same per-topic query `outbox-relay status` prints."""
+    pending, oldest_age = totals(topic_statuses(conn))
     PENDING_ROWS.set(pending)
-    OLDEST_PENDING_AGE.set(max(float(oldest_age), 0.0))
+    OLDEST_PENDING_AGE.set(oldest_age)
 
 
 def record_drain(claimed: int) -> None:

@@ -24,9 +24,14 @@ def topic_statuses(conn: Connection) -> list[TopicStatus]:
     return [TopicStatus(topic, pending, max(float(age), 0.0), error) for topic, pending, age, error in conn.execute(_PER_TOPIC)]
 
 
-def render(statuses: list[TopicStatus]) -> str:
+def totals(statuses: list[TopicStatus]) -> tuple[int, float]:
+    """Rows pending over all topics, and the age of the oldest (0 if none)."""
     pending = sum(status.pending for status in statuses)
-    oldest = max((status.oldest_pending_age_seconds for status in statuses), default=0.0)
+    return pending, max((status.oldest_pending_age_seconds for status in statuses), default=0.0)
+
+
+def render(statuses: list[TopicStatus]) -> str:
+    pending, oldest = totals(statuses)
     lines = [f"pending: {pending}", f"oldest pending age: {oldest:.1f} s"]
     for status in statuses:
         lines.append(
