@@ -26,7 +26,7 @@ from kafka import KafkaConsumer, KafkaProducer
 from common.kafka_admin import delete_topics, ensure_topics
 from common.kafka_connection import connection_to
 from common.log import configure_logging
-from common.order_processed import iso_millis
+from common.order_processed import iso_millis, kafka_headers
 from platform_worker.bootstrap import build_worker, freeze_startup_heap
 from platform_worker.config import WorkerSettings
 from platform_worker.metrics import WorkerMetrics
@@ -50,7 +50,7 @@ def fill_topic(brokers: str, topic: str, records: int) -> None:
         }
         producer.send(
             topic, key=str(order_id).encode(), value=json.dumps(value).encode(),
-            headers=[("event_id", uuid.uuid4().bytes.hex().encode()), ("event_type", b"order.processed")],
+            headers=kafka_headers(str(uuid.uuid4())),
         )
     producer.flush()
     producer.close()

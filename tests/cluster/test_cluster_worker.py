@@ -8,6 +8,7 @@ import pytest
 from kafka import KafkaConsumer, TopicPartition
 
 from common.kafka_cluster import group_coordinator
+from common.kafka_connection import parse_brokers
 from harness.services import ServiceProcess, free_port
 from harness.waiting import wait_for
 from tests.integration.worker.support import Producer, Stream, Worker, order_ids, stored
@@ -16,7 +17,7 @@ pytestmark = [pytest.mark.cluster, pytest.mark.slow]
 
 
 def committed_and_end(brokers: str, topic: str, group: str) -> tuple[dict, dict]:
-    consumer = KafkaConsumer(bootstrap_servers=brokers.split(","), group_id=group, enable_auto_commit=False)
+    consumer = KafkaConsumer(bootstrap_servers=parse_brokers(brokers), group_id=group, enable_auto_commit=False)
     try:
         partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)]
         return {tp: consumer.committed(tp) or 0 for tp in partitions}, consumer.end_offsets(partitions)

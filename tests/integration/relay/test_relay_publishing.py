@@ -6,6 +6,7 @@ from kafka import KafkaAdminClient
 from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
 from sqlalchemy import func, update
 
+from common.kafka_connection import parse_brokers
 from common.outbox import outbox
 from harness.waiting import wait_for
 from outbox_relay.bootstrap import build_relay
@@ -92,7 +93,7 @@ def test_a_lower_id_committed_after_higher_ids_were_published_is_still_published
 
 
 def _topic_refusing_records_over(brokers: str, topic: str, max_bytes: int) -> KafkaAdminClient:
-    admin = KafkaAdminClient(bootstrap_servers=brokers.split(","))
+    admin = KafkaAdminClient(bootstrap_servers=parse_brokers(brokers))
     admin.create_topics([NewTopic(topic, 1, 1, topic_configs={"max.message.bytes": str(max_bytes)})])
     admin.wait_for_topics([topic], timeout_ms=30000)
     return admin

@@ -11,6 +11,7 @@ import requests
 from kafka import KafkaProducer
 from prometheus_client.parser import text_string_to_metric_families
 
+from common.kafka_connection import parse_brokers
 from common.order_processed import iso_millis, kafka_headers
 from harness.services import ServiceProcess
 from harness.waiting import wait_for
@@ -47,7 +48,7 @@ def event_headers() -> list[tuple[str, bytes]]:
 class Producer:
     def __init__(self, brokers: str, topic: str):
         self.topic = topic
-        self.producer = KafkaProducer(bootstrap_servers=brokers.split(","), acks="all", linger_ms=5)
+        self.producer = KafkaProducer(bootstrap_servers=parse_brokers(brokers), acks="all", linger_ms=5)
 
     def send(self, key: bytes | None, value: bytes | None, headers=None) -> None:
         self.producer.send(self.topic, key=key, value=value, headers=headers if headers is not None else event_headers())
@@ -149,7 +150,7 @@ class TopicReader:
 
         self.records: list = []
         self.consumer = KafkaConsumer(
-            topic, bootstrap_servers=brokers.split(","), group_id=f"test-reader-{uuid.uuid4().hex[:8]}",
+            topic, bootstrap_servers=parse_brokers(brokers), group_id=f"test-reader-{uuid.uuid4().hex[:8]}",
             auto_offset_reset="earliest", enable_auto_commit=False,
         )
 
@@ -166,7 +167,7 @@ def topic_size(brokers: str, topic: str) -> int:
     """Records ever appended to the topic (the sum of its partitions' end offsets)."""
     from kafka import KafkaConsumer, TopicPartition
 
-    consumer = KafkaConsumer(bootstrap_servers=brokers.split(","))
+    consumer = KafkaConsumer(bootstrap_servers=parse_brokers(brokers))
     try:
         numbers = wait_for(lambda: consumer.partitions_for_topic(topic), timeout=30, what=f"{topic} metadata")
         partitions = [TopicPartition(topic, p) for p in numbers]

@@ -4,12 +4,13 @@ import time
 
 from kafka import KafkaAdminClient
 
+from common.kafka_connection import parse_brokers
 from harness.waiting import wait_for
 from tests.integration.worker.support import Stream, order_ids, stored, topic_size
 
 
 def group_members(brokers: str, group_id: str) -> list:
-    admin = KafkaAdminClient(bootstrap_servers=brokers.split(","))
+    admin = KafkaAdminClient(bootstrap_servers=parse_brokers(brokers))
     try:
         return admin.describe_groups([group_id])[group_id]["members"]
     finally:
