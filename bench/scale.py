@@ -11,7 +11,9 @@ size to the next (bench/history.py). At each size:
   control: the machine is shared, so each size also has an empty-table figure of the same minute);
   drained rows are deleted again, so the history stays the size it was grown to;
 - retention's delete rate of 50,000 expired rows beside the history;
-- end-to-end p50/p99 at 300 payments/s (API, relay, worker; bench/e2e_latency.py), `--repeats` times.
+- end-to-end p50/p99 at 300 payments/s (API, relay, worker; bench/e2e_latency.py), `--repeats` times;
+- with `--long-transaction-rounds N`, after the last size: N successive drains while another
+  session holds a snapshot open, which keeps vacuum from removing what the claims leave behind.
 
 Ratios are to the first size (normally 0), and for the drain also to its control. Reported, never asserted.
 
@@ -25,6 +27,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import click
+import psycopg2
 from sqlalchemy import create_engine
 
 from bench import e2e_latency, history, relay_drain
@@ -35,6 +38,7 @@ from chaos.services import Pipeline
 from common.kafka_admin import delete_topics, ensure_topics
 from outbox_relay import interpreter
 from outbox_relay.config import Settings
+from outbox_relay.wakeup import libpq_dsn
 from tests.support import database
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -74,6 +78,30 @@ def one_size(base: Settings, urls: tuple[str, str], topic: str, size: int, rows:
             "drain_to_control": round(statistics.median(d / c for d, c in zip(drains, controls)), 3)}
 
 
+def under_a_long_transaction(base: Settings, url: str, topic: str, rows: int, rounds: int) -> list[dict]:
+    """Drains while another session holds a snapshot open (REPEATABLE READ, idle in transaction): no
+    dead row version younger than it can be vacuumed, so each claim walks past every row claimed
+    since it began. Rows/s and the claim per batch of each successive drain."""
+    holder = psycopg2.connect(libpq_dsn(url))
+    holder.set_session(isolation_level="REPEATABLE READ")
+    holder.cursor().execute("SELECT count(*) FROM outbox_retry")  # takes the snapshot
+    engine = create_engine(url)
+    results = []
+    try:
+        for n in range(rounds):
+            before = history.last_id(engine)
+            relay_drain.write_backlog(url, topic, rows)
+            claim = history.explain_claim(url, base.batch_size, before, times=1)
+            seconds = relay_drain.relay_seconds(base.model_copy(update={"database_url": url}), None)
+            history.forget_after(engine, before)
+            results.append({"rows_claimed_since_snapshot": n * rows, "drain_rows_per_s": round(rows / seconds),
+                            "claim_ms_per_batch": claim["claim_ms"], "claim_buffers": next(l.strip() for l in claim["plan"] if "Buffers" in l)})
+    finally:
+        holder.close()
+        engine.dispose()
+    return results
+
+
 def end_to_end(infra: Infrastructure, run_, orders: list, rate: float, seconds: float, repeats: int) -> list[dict]:
     pipeline = Pipeline(run_.service_env(infra, infra.brokers), log_prefix=f"bench-scale-{run_.run_id}")
     try:
@@ -88,13 +116,13 @@ def end_to_end(infra: Infrastructure, run_, orders: list, rate: float, seconds: 
 
 
 def run(sizes=(0, 5_000_000, 20_000_000), rows: int = 100_000, rounds: int = 3, repeats: int = 3,
-        rate: float = 300.0, seconds: float = 10.0, infra: Infrastructure | None = None) -> dict:
+        rate: float = 300.0, seconds: float = 10.0, infra: Infrastructure | None = None, long_rounds: int = 0) -> dict:
     infra = infra or Infrastructure.from_environment()
     base = Settings()
     run_ = provision(infra, "bench_scale")
     control_name, control_url = relay_drain.fresh_database(base.database_url)
     topic = f"bench-scale-drain-{run_.run_id}"
-    results, have = [], 0
+    results, have, long_transaction = [], 0, []
     engine = create_engine(run_.database_url)
     try:
         ensure_topics(infra.brokers, [(topic, 6)])
@@ -109,12 +137,15 @@ def run(sizes=(0, 5_000_000, 20_000_000), rows: int = 100_000, rounds: int = 3, 
             figures["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
             figures["disk_free_gb"] = round(shutil.disk_usage(RESULTS).free / 1e9, 1)
             results.append(figures)
+        if long_rounds:
+            with interpreter.tuned():
+                long_transaction = under_a_long_transaction(base, run_.database_url, topic, rows, long_rounds)
     finally:
         engine.dispose()
         drop(infra, run_)
         database.drop_database(base.database_url, control_name)
         delete_topics(infra.brokers, topic)
-    return summarise(results, rows, rate, seconds)
+    return {**summarise(results, rows, rate, seconds), "long_transaction": long_transaction}
 
 
 def _e2e_key(runs: list[dict], key: str) -> float | None:
@@ -154,6 +185,12 @@ def markdown(result: dict) -> list[str]:
         lines.append(f"| {t['history_rows']:,} | {t['drain_rows_per_s']:,} | {t['drain_ratio']} | {t['drain_to_control']} | "
                      f"{t['claim_ms_per_batch']} | {t['retention_rows_per_s']:,} | {t['e2e_p50_ms']} | {t['e2e_p99_ms']} | "
                      f"{t['e2e_p99_ratio']} | {t['table_gb']} | {t['mb_per_million_rows']} | {t['load_average_after'][0]} |")
+    if result.get("long_transaction"):
+        lines += ["", f"Successive drains of {result['rows']:,} rows while another session holds a snapshot open "
+                  f"(idle in transaction), with {result['sizes'][-1]['history_rows']:,} rows of history:", "",
+                  "| rows claimed since the snapshot | drain rows/s | claim ms/batch |", "|---|---|---|"]
+        lines += [f"| {t['rows_claimed_since_snapshot']:,} | {t['drain_rows_per_s']:,} | {t['claim_ms_per_batch']} |"
+                  for t in result["long_transaction"]]
     last = result["sizes"][-1]
     lines += ["", f"Claim plan with {last['history_rows']:,} rows of history:", "", "```", *last["claim"]["plan"], "```"]
     return lines
@@ -166,11 +203,13 @@ def markdown(result: dict) -> list[str]:
 @click.option("--repeats", default=3, show_default=True, help="End-to-end runs per size.")
 @click.option("--rate", default=300.0, show_default=True)
 @click.option("--seconds", default=10.0, show_default=True, help="Length of each end-to-end run.")
-def main(history: str, rows: int, rounds: int, repeats: int, rate: float, seconds: float) -> None:
+@click.option("--long-transaction-rounds", "long_rounds", default=0, show_default=True,
+              help="After the last size: this many drains while a snapshot is held open.")
+def main(history: str, rows: int, rounds: int, repeats: int, rate: float, seconds: float, long_rounds: int) -> None:
     sizes = tuple(int(size) for size in history.split(","))
     if list(sizes) != sorted(sizes):
         raise click.BadParameter("history sizes must ascend (the table is grown, never shrunk)")
-    result = run(sizes, rows, rounds, repeats, rate, seconds)
+    result = run(sizes, rows, rounds, repeats, rate, seconds, long_rounds=long_rounds)
     result["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     RESULTS.mkdir(parents=True, exist_ok=True)
