@@ -2,7 +2,10 @@
 
 Stages: payment_api, api_closed_loop (bench/api_payments.py), naive_vs_outbox, relay_drain, relay_cost (bench/relay_cost.py:
 what the relay costs PostgreSQL per event at 100 and 500 rows/s), worker_throughput, e2e_latency,
-tracing_cost (bench/tracing_cost.py), cluster (bench/cluster.py: a three-node cluster beside the single node), profile. Each is
+tracing_cost (bench/tracing_cost.py), scale (bench/scale.py: drain, claim and end-to-end
+latency with 0, 5 and 20 million rows of published history; --quick: 0, 0.5 and 2 million),
+payment_cost (bench/payment_cost.py: the payment with the outbox row and NOTIFY trigger, without the
+trigger, without the row), cluster (bench/cluster.py: a three-node cluster beside the single node), profile. Each is
 repeated (default 3 times) and reported as median with spread; a stage that fails is reported as
 failed and the others still run. `naive_vs_outbox` stops and starts the stack's Kafka.
 """
@@ -22,7 +25,7 @@ from harness.stats import median_spread
 RESULTS = Path(__file__).resolve().parent / "results"
 STAGES = (
     "payment_api", "api_closed_loop", "naive_vs_outbox", "relay_drain", "relay_cost", "worker_throughput", "e2e_latency", "tracing_cost",
-    "cluster", "profile",
+    "scale", "payment_cost", "cluster", "profile",
 )
 
 
@@ -70,6 +73,15 @@ def stage(name: str, quick: bool, repeats: int, out_dir: Path, infra: Infrastruc
         flat = [{"payments_per_s": r["payments_per_s"], "p99_ms": r["latency_ms"]["p99"], "p50_ms": r["latency_ms"]["p50"]}
                 for r in runs]
         return {"summary": {k: median_spread(flat, k) for k in ("payments_per_s", "p50_ms", "p99_ms")}, "runs": runs}
+    if name == "scale":
+        from bench import scale
+
+        sizes = (0, 500_000, 2_000_000) if quick else (0, 5_000_000, 20_000_000)
+        return scale.run(sizes, rows=20_000 if quick else 100_000, rounds=repeats, repeats=repeats, seconds=seconds)
+    if name == "payment_cost":
+        from bench import payment_cost
+
+        return payment_cost.run((300.0, 600.0, 900.0, 1200.0), seconds, repeats, infra)
     if name == "cluster":
         from bench import cluster
 

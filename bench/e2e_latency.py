@@ -134,6 +134,24 @@ def wait_for_keys(redis_url: str, outcomes, timeout_s: float) -> None:
     client.close()
 
 
+def one_run(infra: Infrastructure, database_url: str, api_port: int, batch, rate: float, duration_s: float) -> dict:
+    """Pays `batch` at `rate` through the running pipeline's API; latencies of the events to Redis."""
+    with KeyspaceStamps(infra.redis_url) as stamps:
+        load, outcomes = measure(api_port, batch, rate, duration_s)
+        wait_for_keys(infra.redis_url, outcomes, 60)
+        seen = stamps.collect()
+        values, from_answer, missing = latencies(outcomes, seen)
+        committed = from_commit(outcomes, seen, commit_times(database_url, outcomes))
+    lower = percentiles(from_answer)
+    exact = {f"from_commit_{k}": v for k, v in percentiles(committed).items()} if committed else {}
+    api_share = percentiles([paid - answer for paid, answer in zip(values, from_answer)])
+    return {**percentiles(values), **exact, **{f"from_answer_{k}": v for k, v in lower.items()},
+            **{f"paid_to_answer_{k}": v for k, v in api_share.items()},
+            "payments": load["requests"], "accepted": len(values) + missing,
+            "not_in_redis_within_60s": missing, "payment_p99_ms": load["p99_ms"],
+            "throughput_per_s": load["throughput_per_s"]}
+
+
 def run(rates=(100.0, 500.0), duration_s: float = 10.0, repeats: int = 3, infra: Infrastructure | None = None) -> dict:
     infra = infra or Infrastructure.from_environment()
     run_ = provision(infra, "bench_e2e")
@@ -148,20 +166,7 @@ def run(rates=(100.0, 500.0), duration_s: float = 10.0, repeats: int = 3, infra:
             for _ in range(repeats):
                 batch = orders[used:used + int(rate * duration_s)]
                 used += len(batch)
-                with KeyspaceStamps(infra.redis_url) as stamps:
-                    load, outcomes = measure(pipeline.api_port, batch, rate, duration_s)
-                    wait_for_keys(infra.redis_url, outcomes, 60)
-                    seen = stamps.collect()
-                    values, from_answer, missing = latencies(outcomes, seen)
-                    committed = from_commit(outcomes, seen, commit_times(run_.database_url, outcomes))
-                lower = percentiles(from_answer)
-                exact = {f"from_commit_{k}": v for k, v in percentiles(committed).items()} if committed else {}
-                api_share = percentiles([paid - answer for paid, answer in zip(values, from_answer)])
-                runs.append({**percentiles(values), **exact, **{f"from_answer_{k}": v for k, v in lower.items()},
-                             **{f"paid_to_answer_{k}": v for k, v in api_share.items()},
-                             "payments": load["requests"], "accepted": len(values) + missing,
-                             "not_in_redis_within_60s": missing, "payment_p99_ms": load["p99_ms"],
-                             "throughput_per_s": load["throughput_per_s"]})
+                runs.append(one_run(infra, run_.database_url, pipeline.api_port, batch, rate, duration_s))
             results[str(int(rate))] = runs
     finally:
         pipeline.stop()

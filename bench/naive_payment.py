@@ -9,7 +9,11 @@ the client gets 502 PUBLISH_FAILED: exactly what the transactional outbox remove
 Served like the API (gunicorn, gthread, same worker and thread counts):
 
     python -m bench.naive_payment      # API_PORT, DATABASE_URL, KAFKA_BROKERS, API_ORDER_PROCESSED_TOPIC
+
+With BENCH_NAIVE_PUBLISH=false it publishes nothing either: the payment transaction alone, without
+the outbox row, for what the outbox row costs a payment (bench/payment_cost.py).
 """
+import os
 from datetime import datetime, timezone
 
 from flask import Flask, jsonify, request
@@ -44,11 +48,11 @@ def make_producer(settings: Settings) -> KafkaProducer:
     )
 
 
-def create_app(settings: Settings) -> Flask:
+def create_app(settings: Settings, publish: bool = True) -> Flask:
     app = Flask(__name__)
     engine = engine_for(settings)
     sessions = session_factory(engine)
-    producer = make_producer(settings)
+    producer = make_producer(settings) if publish else None
 
     @app.get("/healthz")
     def healthz():
@@ -63,6 +67,8 @@ def create_app(settings: Settings) -> Flask:
             answer, message = in_transaction(sessions, lambda session: pay_without_outbox(session, command, now))
         except errors.ApiError as error:
             return jsonify({"error": {"code": error.code, "message": str(error)}}), error.status
+        if producer is None:
+            return jsonify(PaymentResponse().dump(answer))
         headers = [("event_type", EVENT_TYPE.encode()), ("content-type", b"application/json")]
         try:
             producer.send(settings.order_processed_topic, key=str(order_id).encode(), value=message, headers=headers).get(
@@ -86,7 +92,7 @@ class NaiveServer(BaseApplication):
             self.cfg.set(name, options[name])
 
     def load(self):
-        return create_app(self.settings)
+        return create_app(self.settings, os.environ.get("BENCH_NAIVE_PUBLISH", "true").lower() != "false")
 
 
 def main() -> None:

@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CONDITIONS = ("healthy", "broker_slow", "broker_stopped")
 
 
-def _server(name: str, command: list[str], env: dict, health: str) -> ServiceProcess:
+def start_server(name: str, command: list[str], env: dict, health: str) -> ServiceProcess:
     port = free_port()
     service = ServiceProcess(name, {**env, "API_PORT": str(port), "PYTHONPATH": str(ROOT)},
                              f"http://127.0.0.1:{port}{health}", command, RUN_LOGS / f"bench-{name}.log")
@@ -35,7 +35,7 @@ def _server(name: str, command: list[str], env: dict, health: str) -> ServicePro
 
 
 def _naive(env: dict, brokers: str, name: str) -> ServiceProcess:
-    return _server(name, [sys.executable, "-m", "bench.naive_payment"], {**env, "KAFKA_BROKERS": brokers}, "/healthz")
+    return start_server(name, [sys.executable, "-m", "bench.naive_payment"], {**env, "KAFKA_BROKERS": brokers}, "/healthz")
 
 
 def _runs(port, orders, rate, duration_s, repeats, threads) -> list[dict]:
@@ -60,7 +60,7 @@ def run(rate: float = 100.0, duration_s: float = 10.0, repeats: int = 3, slow_ms
     servers: list[ServiceProcess] = []
     results: dict = {}
     try:
-        outbox = _server("outbox-api", [str(BIN / "order-api")], env, "/readyz")
+        outbox = start_server("outbox-api", [str(BIN / "order-api")], env, "/readyz")
         naive, naive_slow = _naive(env, infra.brokers, "naive-api"), _naive(env, proxy.brokers, "naive-api-proxied")
         servers += [outbox, naive, naive_slow]
         results["healthy"] = {"naive": _runs(naive.port, orders, rate, duration_s, repeats, 64),

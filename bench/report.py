@@ -56,6 +56,14 @@ def targets(stages: dict) -> list[tuple[str, str, str]]:
         ratio = round(down / up, 2) if up and down else None
         rows.append(("payment p99 with Kafka down ≤ 1.1× Kafka up", f"{ratio}× ({down} ms vs {up} ms)",
                      "met" if ratio and ratio <= 1.1 else "not met"))
+    scaled = stages.get("scale")
+    if _ok(scaled):
+        last = scaled["table"][-1]
+        rows.append((f"drain rate with {last['history_rows']:,} rows of history ≥ 0.9 × empty", f"{last['drain_ratio']}×",
+                     "met" if last["drain_ratio"] >= 0.9 else "not met"))
+        p99 = last["e2e_p99_ratio"]
+        rows.append((f"e2e p99 with {last['history_rows']:,} rows of history ≤ 1.2 × empty", f"{p99}×",
+                     "met" if p99 is not None and p99 <= 1.2 else "n/a" if p99 is None else "not met"))
     if _ok(relay):
         value = relay["summary"]["relay_to_raw_ratio"]
         rows.append(("relay ≥ 70% of the raw producer", fmt(value), _met(value, lambda v: v >= 0.7)))
@@ -245,6 +253,17 @@ def write(results: dict, md_path: Path, fig_dir: Path) -> Path:
                          f"[{fmt(median_spread(runs, 'from_answer_p50'))}, {fmt(median_spread(runs, 'from_answer_p99'))}] | "
                          f"{sum(r['not_in_redis_within_60s'] for r in runs)} |")
         lines += ["", f"![end to end]({rel}/e2e_latency.png)"]
+    scaled = stages.get("scale")
+    if _ok(scaled):
+        from bench import scale
+
+        lines += ["", "## A full outbox: published history against drain, claim and latency (bench/scale.py)", "",
+                  *scale.markdown(scaled)]
+    paying = stages.get("payment_cost")
+    if _ok(paying):
+        from bench import payment_cost
+
+        lines += ["", "## What the outbox costs the payment (bench/payment_cost.py)", "", *payment_cost.markdown(paying)]
     on_cluster = stages.get("cluster")
     if _ok(on_cluster):
         single, cluster, ratio = on_cluster["median"]["single"], on_cluster["median"]["cluster"], on_cluster["cluster_to_single"]

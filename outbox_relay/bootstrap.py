@@ -20,6 +20,6 @@ def build_relay(settings: Settings, stop: Stop | None = None, signal_socket: soc
         settings,
         build_engine(settings),
         Publisher(settings),
-        Wakeup(settings.database_url, signal_socket),
+        Wakeup(settings.database_url, signal_socket, listen=settings.wakeup == "notify"),
         stop or Stop(settings.shutdown_grace_seconds),
     )

@@ -3,6 +3,8 @@
 Shared names (DATABASE_URL and the KAFKA_* of common/kafka_connection.py) come as DESIGN.md
 spells them; every other setting has the RELAY_ prefix and a safe default.
 """
+from typing import Literal
+
 from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
@@ -22,6 +24,10 @@ class Settings(KafkaConnection):
     # rows on 2 cores (bench.relay_drain): ~23k rows/s at 1,000, ~26-28k at 2,000 and 4,000, the raw
     # producer ~30-33k in the same runs; two or three batches in flight were slower, not faster.
     batch_size: int = Field(2000, gt=0)
+    # notify: LISTEN for the outbox trigger's NOTIFY, poll only as a fallback. poll: no LISTEN, look
+    # every RELAY_POLL_INTERVAL_SECONDS, so the trigger (and the global lock its NOTIFY takes at every
+    # payment's commit) can be disabled; see README, "Wake-up: notify or poll".
+    wakeup: Literal["notify", "poll"] = "notify"
     poll_interval_seconds: float = Field(1.0, gt=0)
     # Under a steady stream a drain starts at most this often, so each one carries the rows of the
     # whole interval instead of one or two (claim, send, mark and commit cost about the same for 1

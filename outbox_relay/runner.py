@@ -68,7 +68,7 @@ class Relay:
         """Until a signal: drain, keep house, and wait for a NOTIFY or the poll; back off while
         a dependency is away. The loop looks at the stop flag once per turn, here; a drain under
         way looks at it only to claim no further batch."""
-        log.info("relay.started", batch_size=self.settings.batch_size)
+        log.info("relay.started", batch_size=self.settings.batch_size, wakeup=self.settings.wakeup)
         self.wakeup.wait(0)  # LISTEN before the first drain: no commit after it can go unnoticed
         try:
             while not self.stop.requested:

@@ -5,6 +5,9 @@ PostgreSQL at commit, so an idle relay publishes within milliseconds of a commit
 notification (the LISTEN connection dropped, a notify before LISTEN) only delays until the next
 poll: the claim query, not the notification, decides what is pending. After LISTEN (re)starts,
 `wait` returns at once, so a commit made before LISTEN began is not left to the poll.
+
+With RELAY_WAKEUP=poll (`listen=False`) there is no LISTEN: `wait` only sleeps out its timeout (the
+poll interval) or a signal, so the relay looks every interval whether the trigger exists or not.
 """
 import select
 import socket
@@ -26,14 +29,18 @@ def libpq_dsn(database_url: str) -> str:
 class Wakeup:
     """`wait` returns early on a notification or signal; `pause` only on a signal."""
 
-    def __init__(self, database_url: str, signal_socket: socket.socket | None = None):
+    def __init__(self, database_url: str, signal_socket: socket.socket | None = None, listen: bool = True):
         self._dsn = libpq_dsn(database_url)
         self._signal_socket = signal_socket
+        self._listen = listen
         self._conn = None
 
     def wait(self, timeout: float) -> None:
         """Returns at once if LISTEN had to be (re)started: notifications sent before it began are
         lost, so the caller should look once more."""
+        if not self._listen:
+            self.pause(timeout)
+            return
         if self._conn is None:
             if self._listening() is None:
                 self.pause(timeout)

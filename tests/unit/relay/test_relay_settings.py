@@ -56,3 +56,12 @@ def test_the_outage_backoff_and_the_row_retry_schedule_have_settings_of_their_ow
     settings = Settings()
     assert (settings.outage_backoff_initial_seconds, settings.outage_backoff_max_seconds) == outage_backoff
     assert (settings.row_retry_initial_seconds, settings.row_retry_max_seconds) == row_retry
+
+
+def test_the_wakeup_is_notify_by_default_poll_on_request_and_nothing_else(monkeypatch):
+    assert Settings().wakeup == "notify"
+    monkeypatch.setenv("RELAY_WAKEUP", "poll")
+    assert Settings().wakeup == "poll"
+    monkeypatch.setenv("RELAY_WAKEUP", "sometimes")
+    with pytest.raises(ValidationError):
+        Settings()

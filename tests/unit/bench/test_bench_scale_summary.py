@@ -1,0 +1,22 @@
+from bench import scale
+
+
+def _size(rows: int, drains: list[int], p99: float) -> dict:
+    e2e = [{"from_commit_p50": 10.0, "from_commit_p99": p99, "p50": 20.0, "p99": 2 * p99}]
+    return {"history_rows": rows, "drain_rows_per_s": drains, "control_rows_per_s": drains, "drain_to_control": 1.0,
+            "claim": {"claim_ms": 40.0, "explain_execution_ms": 41.0, "plan": ["Sort", "Execution Time: 41 ms"]},
+            "retention_rows_per_s": 100_000, "e2e": e2e, "table": {"total_bytes": 600_000_000 * max(rows, 1) // 1_000_000},
+            "load_average_after": [1.0, 1.0, 1.0]}
+
+
+def test_ratios_are_to_the_first_size_and_the_latency_is_taken_from_the_commit():
+    result = scale.summarise([_size(0, [20_000, 18_000, 22_000], 50.0), _size(5_000_000, [18_000], 60.0)], 100_000, 300.0, 10.0)
+    empty, full = result["table"]
+    assert (empty["drain_ratio"], full["drain_ratio"]) == (1.0, 0.9)
+    assert full["e2e_p99_ms"] == 60.0 and full["e2e_p99_ratio"] == 1.2
+    assert full["mb_per_million_rows"] == 600
+
+
+def test_the_report_keeps_the_last_sizes_claim_plan():
+    result = scale.summarise([_size(0, [20_000], 50.0), _size(2_000_000, [19_000], 55.0)], 100_000, 300.0, 10.0)
+    assert "Execution Time: 41 ms" in "\n".join(scale.markdown({**result, "long_transaction": []}))
