@@ -6,7 +6,7 @@ from sqlalchemy import text
 
 from outbox_relay.bootstrap import build_relay
 from tests.integration.relay.outbox_rows import rows, write_event
-from tests.support.waiting import wait_for
+from harness.waiting import wait_for
 
 POLL_S = 0.5
 SLACK_S = 0.5  # a shared two-core machine: scheduling, the claim and the broker's acknowledgement
