@@ -12,20 +12,16 @@ import time
 import psycopg2
 from sqlalchemy import Engine, text
 
+from bench.messages import ORDER_PROCESSED_SQL
 from outbox_relay.claim import EXECUTE_SQL, PREPARE_SQL
 from outbox_relay.retention import delete_published
 from outbox_relay.wakeup import libpq_dsn
 
 HISTORY_ORDER_BASE = 7_000_000_000_000
 CHUNK = 1_000_000
-_PAYLOAD = (
-    "jsonb_build_object('orderId', :base + g, 'userId', 7 + g % 100, 'finalAmount', 45000, 'couponId', null,"
-    " 'items', jsonb_build_array(jsonb_build_object('productOptionId', 3, 'productName', 'T-shirt',"
-    " 'quantity', 2, 'price', 25000)), 'processedAt', '2026-11-23T10:15:30.123Z')"
-)
 _PUBLISHED = text(
     "INSERT INTO outbox (event_id, aggregatetype, aggregateid, type, topic, payload, headers, created_at, published_at) "
-    "SELECT gen_random_uuid(), 'order', (:base + g)::text, 'order.processed', :topic, " + _PAYLOAD + ", '{}'::jsonb, "
+    "SELECT gen_random_uuid(), 'order', (:base + g)::text, 'order.processed', :topic, " + ORDER_PROCESSED_SQL + ", '{}'::jsonb, "
     " at, at + interval '5 milliseconds' "
     "FROM generate_series(:first, :last) AS g, "
     " LATERAL (SELECT now() - make_interval(secs => :oldest_s - (g - :first)::float8 * :spread_s / :count)) AS t(at)"
@@ -103,7 +99,7 @@ def explain_claim(database_url: str, batch: int, after_id: int, times: int = 5) 
 
 _EXPIRED = text(
     "INSERT INTO outbox (event_id, aggregatetype, aggregateid, type, topic, payload, headers, created_at, published_at) "
-    "SELECT gen_random_uuid(), 'order', (:base + g)::text, 'order.processed', 'expired', " + _PAYLOAD + ", '{}'::jsonb, "
+    "SELECT gen_random_uuid(), 'order', (:base + g)::text, 'order.processed', 'expired', " + ORDER_PROCESSED_SQL + ", '{}'::jsonb, "
     " now() - interval '170 hours', now() - interval '170 hours' FROM generate_series(1, :rows) AS g"
 )
 

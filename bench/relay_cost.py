@@ -31,6 +31,7 @@ import numpy as np
 import psycopg2
 from kafka import KafkaConsumer, TopicPartition
 
+from bench.messages import order_processed
 from bench.relay_drain import fresh_database
 from common.kafka_admin import delete_topics, ensure_topics
 from common.kafka_connection import connection_to
@@ -39,6 +40,7 @@ from harness.cpu import cpu_seconds, tree_cpu_seconds
 from harness.services import ServiceProcess, free_port
 from harness.stack import pid_of
 from harness.stats import median_spread
+from harness.waiting import wait_for
 from outbox_relay.config import Settings
 from outbox_relay.wakeup import libpq_dsn
 
@@ -51,9 +53,7 @@ _INSERT = (
 
 
 def payload(order_id: int) -> str:
-    return json.dumps({"orderId": order_id, "userId": 7 + order_id % 100, "finalAmount": 45000, "couponId": None,
-                       "items": [{"productOptionId": 3, "productName": "T-shirt", "quantity": 2, "price": 25000}],
-                       "processedAt": "2026-11-23T10:15:30.123Z"})
+    return json.dumps(order_processed(order_id, user_id=7 + order_id % 100))
 
 
 def relay_metrics(port: int) -> dict[str, float]:
@@ -121,17 +121,15 @@ def wait_until_published(dsn: str, timeout: float) -> None:
     conn = psycopg2.connect(dsn)
     conn.autocommit = True
     try:
-        deadline = time.monotonic() + timeout
-        while True:
-            with conn.cursor() as cursor:
-                cursor.execute("SELECT count(*) FROM outbox WHERE published_at IS NULL")
-                if cursor.fetchone()[0] == 0:
-                    return
-            if time.monotonic() > deadline:
-                raise RuntimeError("the relay did not publish every row in time")
-            time.sleep(0.02)  # polling a condition with a deadline
+        wait_for(lambda: _pending(conn) == 0, timeout=timeout, interval=0.02, what="every row published by the relay")
     finally:
         conn.close()
+
+
+def _pending(conn) -> int:
+    with conn.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM outbox WHERE published_at IS NULL")
+        return cursor.fetchone()[0]
 
 
 def commit_times(dsn: str, xids: list[int]) -> dict[int, float]:

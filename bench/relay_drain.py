@@ -21,6 +21,7 @@ import click
 from alembic import command
 from sqlalchemy import create_engine, text
 
+from bench.messages import ORDER_PROCESSED_SQL
 from common.kafka_admin import delete_topics, ensure_topics
 from harness import database
 from outbox_relay import interpreter
@@ -34,9 +35,7 @@ ORDER_ID_BASE = 9_000_000_000_000
 _BACKLOG = text(
     "INSERT INTO outbox (event_id, aggregatetype, aggregateid, type, topic, payload, headers) "
     "SELECT gen_random_uuid(), 'order', (:base + g)::text, 'order.processed', :topic, "
-    " jsonb_build_object('orderId', :base + g, 'userId', 7 + g % 100, 'finalAmount', 45000, 'couponId', null,"
-    "  'items', jsonb_build_array(jsonb_build_object('productOptionId', 3, 'productName', 'T-shirt',"
-    "  'quantity', 2, 'price', 25000)), 'processedAt', '2026-11-23T10:15:30.123Z'), '{}'::jsonb "
+    + ORDER_PROCESSED_SQL + ", '{}'::jsonb "
     "FROM generate_series(1, :rows) AS g"
 )
 

@@ -21,6 +21,7 @@ import click
 from kafka import KafkaProducer
 
 from bench.e2e_latency import KeyspaceStamps
+from bench.messages import order_processed
 from common import defaults
 from common.kafka_admin import delete_topics, ensure_topics
 from common.kafka_connection import connection_to
@@ -33,11 +34,7 @@ ORDER_ID_BASE = 9_000_000_000_000  # far above any id a real or test database ha
 
 
 def _value(order_id: int) -> bytes:
-    return json.dumps({
-        "orderId": order_id, "userId": 7, "finalAmount": 45000, "couponId": None,
-        "items": [{"productOptionId": 3, "productName": "T-shirt", "quantity": 2, "price": 25000}],
-        "processedAt": iso_millis(datetime.now(timezone.utc)),
-    }).encode()
+    return json.dumps(order_processed(order_id, processed_at=iso_millis(datetime.now(timezone.utc)))).encode()
 
 
 def _start_worker(brokers: str, redis_url: str, topic: str, port: int) -> subprocess.Popen:

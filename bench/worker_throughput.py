@@ -23,6 +23,7 @@ import click
 import redis
 from kafka import KafkaConsumer, KafkaProducer
 
+from bench.messages import order_processed
 from common.kafka_admin import delete_topics, ensure_topics
 from common.kafka_connection import connection_to
 from common.log import configure_logging
@@ -43,11 +44,7 @@ def fill_topic(brokers: str, topic: str, records: int) -> None:
     processed_at = iso_millis(datetime.now(timezone.utc))
     for i in range(records):
         order_id = ORDER_ID_BASE + i
-        value = {
-            "orderId": order_id, "userId": 7, "finalAmount": 45000, "couponId": None,
-            "items": [{"productOptionId": 3, "productName": "T-shirt", "quantity": 2, "price": 25000}],
-            "processedAt": processed_at,
-        }
+        value = order_processed(order_id, processed_at=processed_at)
         producer.send(
             topic, key=str(order_id).encode(), value=json.dumps(value).encode(),
             headers=kafka_headers(str(uuid.uuid4())),
