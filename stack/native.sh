@@ -17,6 +17,9 @@
 # STACK_KAFKA_PORT, STACK_KAFKA_CONTROLLER_PORT, API_PORT, RELAY_METRICS_PORT, WORKER_METRICS_PORT.
 # With STACK_KAFKA_NODES=3, node i listens on STACK_KAFKA_PORT + 2(i-1) and its controller on
 # STACK_KAFKA_CONTROLLER_PORT + 2(i-1).
+# STACK_PG_WAL_LEVEL (default replica): logical lets a CDC connector read the outbox (the role
+# `outbox` then gets REPLICATION), as bench.relay_cost's Debezium comparison needs; PostgreSQL takes
+# it at start: `stack/native.sh stop postgres; STACK_PG_WAL_LEVEL=logical stack/native.sh start postgres`.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -29,6 +32,7 @@ LOG_DIR="$STACK_DIR/log"
 RUN_DIR="$STACK_DIR/run"
 
 STACK_PG_PORT="${STACK_PG_PORT:-5432}"
+STACK_PG_WAL_LEVEL="${STACK_PG_WAL_LEVEL:-replica}"
 STACK_REDIS_PORT="${STACK_REDIS_PORT:-6379}"
 STACK_KAFKA_PORT="${STACK_KAFKA_PORT:-9092}"
 STACK_KAFKA_CONTROLLER_PORT="${STACK_KAFKA_CONTROLLER_PORT:-9093}"
@@ -290,6 +294,7 @@ pg_create_role_and_database() {
         CREATE ROLE outbox LOGIN CREATEDB PASSWORD 'outbox';
       END IF;
     END \$\$;" >/dev/null
+  if [ "$STACK_PG_WAL_LEVEL" = logical ]; then pg_sql -c "ALTER ROLE outbox REPLICATION" >/dev/null; fi
   if [ -z "$(pg_sql -c "SELECT 1 FROM pg_database WHERE datname = 'outbox'")" ]; then
     pg_sql -c "CREATE DATABASE outbox OWNER outbox" >/dev/null
   fi
@@ -303,7 +308,7 @@ start_postgres() {
   pg_prepare_dirs
   pg_init
   as_postgres "$(pg_bin)/pg_ctl" -D "$PG_DATA" -l "$LOG_DIR/postgres.log" -w -t 60 start -o \
-    "-p $STACK_PG_PORT -k $PG_SOCKET -c listen_addresses=127.0.0.1 -c max_connections=300 -c track_commit_timestamp=on" \
+    "-p $STACK_PG_PORT -k $PG_SOCKET -c listen_addresses=127.0.0.1 -c max_connections=300 -c track_commit_timestamp=on -c wal_level=$STACK_PG_WAL_LEVEL" \
     >/dev/null || { tail -n 25 "$LOG_DIR/postgres.log" >&2; die "postgres did not start; see $LOG_DIR/postgres.log"; }
   record_pid postgres "$(head -n 1 "$PG_DATA/postmaster.pid")"
   wait_healthy postgres 60 pg_healthy
