@@ -61,7 +61,7 @@ def stage(name: str, quick: bool, repeats: int, out_dir: Path, infra: Infrastruc
     if name == "relay_cost":
         from bench import relay_cost
 
-        return {"variants": relay_cost.with_drain_interval_ends((100.0, 500.0), 6.0 if quick else 30.0, repeats)}
+        return {"variants": relay_cost.with_trade_ends((100.0, 500.0), 6.0 if quick else 30.0, repeats)}
     if name == "worker_throughput":
         return _worker(quick, repeats)
     if name == "e2e_latency":

@@ -358,13 +358,28 @@ def run(rates: tuple[float, ...] = (100.0, 500.0), seconds: float = 30.0, rounds
             "rates": summary[publishers[0]], "publishers": summary}
 
 
-def with_drain_interval_ends(rates: tuple[float, ...], seconds: float, rounds: int, ends=(0, 25)) -> dict:
-    """The default run, and RELAY_MIN_DRAIN_INTERVAL_MS at both ends of its trade (latency against
-    drains, and so PostgreSQL's CPU), each in the same run."""
-    result = {"default": run(rates, seconds, rounds)}
+def can_run_debezium() -> bool:
+    try:
+        require_logical(libpq_dsn(Settings().database_url))
+    except CdcUnavailable:
+        return False
+    return True
+
+
+def with_trade_ends(rates: tuple[float, ...], seconds: float, rounds: int, ends=(0, 25)) -> dict:
+    """The default run (beside Debezium when PostgreSQL is logical), and the settings that trade
+    latency for PostgreSQL's CPU at their ends, each in the same run: RELAY_MIN_DRAIN_INTERVAL_MS
+    (caps drains per second) and RELAY_WAKEUP=poll every 10 ms (no LISTEN session woken per commit)."""
+    publishers = ("relay", "debezium") if can_run_debezium() else ("relay",)
+    default = run(rates, seconds, rounds, publishers=publishers)
+    result = {"default": default}
+    if "debezium" in publishers:
+        result["Debezium (tuned)"] = {**default, "rates": default["publishers"]["debezium"]}
     for interval in ends:
         result[f"RELAY_MIN_DRAIN_INTERVAL_MS={interval}"] = run(
             rates, seconds / 2, rounds, {"RELAY_MIN_DRAIN_INTERVAL_MS": str(interval)})
+    result["RELAY_WAKEUP=poll, 10 ms"] = run(
+        rates, seconds / 2, rounds, {"RELAY_WAKEUP": "poll", "RELAY_POLL_INTERVAL_SECONDS": "0.01"})
     return result
 
 

@@ -225,6 +225,8 @@ def write(results: dict, md_path: Path, fig_dir: Path) -> Path:
                   "One outbox row per transaction; commit → Kafka from `pg_xact_commit_timestamp` to the broker's "
                   "LogAppendTime; CPU seconds per 10,000 events from /proc. PostgreSQL = all its processes, the "
                   "writer's inserts included; floor = the same writer with no relay; relay's share = the difference. "
+                  "In the Debezium row (its Outbox Event Router on Kafka Connect, same run, bench/cdc.py) the "
+                  "relay's columns are the connector's: its Connect JVM and what it adds to PostgreSQL. "
                   "Medians of the rounds.", "",
                   "| settings | rows/s | p50 ms | p95 ms | p99 ms | relay CPU | PostgreSQL | floor | relay's share | "
                   "broker CPU | drains/s | rows/drain |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
@@ -233,7 +235,7 @@ def write(results: dict, md_path: Path, fig_dir: Path) -> Path:
                 "broker_cpu_s_per_10k", "drains_per_s", "rows_per_drain")
         for variant, result in cost["variants"].items():
             for rate, figures in result["rates"].items():
-                lines.append(f"| {variant} | {rate} | " + " | ".join(fmt(figures["summary"][key]) for key in keys) + " |")
+                lines.append(f"| {variant} | {rate} | " + " | ".join(fmt(figures["summary"].get(key)) for key in keys) + " |")
     e2e = stages.get("e2e_latency")
     if _ok(e2e):
         data = {k: v for k, v in e2e.items() if k not in ("ok", "seconds", "load_average_after")}
