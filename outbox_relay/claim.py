@@ -112,21 +112,28 @@ class ClaimedRow(NamedTuple):
         return {} if self.headers == "{}" else json.loads(self.headers)
 
 
-def claim_batch(conn: Connection, limit: int, after_id: int = 0, prepared: bool = True) -> list[ClaimedRow]:
-    """Lock up to `limit` eligible rows with ids above `after_id` inside the caller's transaction
-    (begun), oldest first, and mark them published in it (visible only if the caller commits).
+def claim_batch(
+    conn: Connection, limit: int, after_id: int = 0, prepared: bool = True, commit_first: bool = False
+) -> list[ClaimedRow]:
+    """Begin a transaction on `conn`, lock up to `limit` eligible rows with ids above `after_id`
+    in it, oldest first, and mark them published (visible only once the caller commits): one round
+    trip. `conn` is in autocommit at the driver (`database.py`), so `BEGIN` goes with the claim;
+    with `commit_first` the transaction already open on `conn` (the batch before, acknowledged) is
+    committed first, in the same round trip.
 
     `after_id` only says where to start looking: a relay with batches in flight passes the last id
     it claimed, so PostgreSQL does not walk over its own locked rows again. Correctness never rests
     on it: a row below it that was missed is claimed by the next claim starting from 0.
     """
+    begin = ("COMMIT; " if commit_first else "") + "BEGIN; "
     if not prepared:
-        cursor = driver_execute(conn, CLAIM_SQL, {"batch_limit": limit, "after_id": after_id})
+        cursor = driver_execute(conn, begin + CLAIM_SQL, {"batch_limit": limit, "after_id": after_id})
     else:
+        prepare = ""
         if not conn.connection.info.get(PREPARED_NAME):  # the pool forgets it with the connection
-            driver_execute(conn, PREPARE_SQL).close()
-            conn.connection.info[PREPARED_NAME] = True
-        cursor = driver_execute(conn, EXECUTE_SQL, (after_id, limit))
+            prepare = PREPARE_SQL + "; "
+        cursor = driver_execute(conn, prepare + begin + EXECUTE_SQL, (after_id, limit))
+        conn.connection.info[PREPARED_NAME] = True
     try:
         return list(map(ClaimedRow._make, cursor.fetchall()))
     finally:

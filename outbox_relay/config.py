@@ -33,6 +33,10 @@ class Settings(KafkaConnection):
     # whole interval instead of one or two (claim, send, mark and commit cost about the same for 1
     # row as for 20). After a quiet spell the first row still goes at once. 0 turns it off.
     min_drain_interval_ms: float = Field(10.0, ge=0)
+    # While rows flow the relay looks for them once per interval above instead of being woken by every
+    # payment's NOTIFY (each wakes a PostgreSQL backend); after this long without a row it listens
+    # again (pacing.Looking). The acknowledged last batch's COMMIT waits for the next look meanwhile.
+    listen_after_quiet_ms: float = Field(50.0, ge=0)
     # The claim is a session's prepared statement (planned once, not per drain). Turn it off behind a
     # pooler in transaction mode (PgBouncer's pool_mode=transaction), where the next transaction may
     # run on another server session that never saw the PREPARE.

@@ -21,3 +21,38 @@ class DrainPacing:
 
     def started(self, now: float) -> None:
         self._theoretical_start = max(self._theoretical_start, now) + self.interval
+
+
+class Looking:
+    """While rows flow, the relay looks for the next ones once per `interval` on its own clock
+    instead of being woken by every payment's NOTIFY; once its looks have found nothing for
+    `quiet_after` seconds it waits to be woken again.
+
+    Why: every NOTIFY wakes the listening PostgreSQL backend, and on a quiet server a wake costs
+    about as much CPU as a small statement. Under a steady stream the relay drains once per
+    interval anyway (`DrainPacing`), so looking on its clock costs one round trip per interval
+    (`claim.py` carries BEGIN and the previous batch's COMMIT with the claim), not one per payment.
+    An interval of 0 never looks: the relay then waits for a NOTIFY before every drain.
+    """
+
+    def __init__(self, interval_seconds: float, quiet_after_seconds: float):
+        self.interval = interval_seconds
+        self.quiet_after = quiet_after_seconds
+        self._last_look = float("-inf")
+        self._last_rows = float("-inf")
+
+    @property
+    def enabled(self) -> bool:
+        return self.interval > 0
+
+    def looked(self, started: float, claimed: int) -> None:
+        self._last_look = started
+        if claimed:
+            self._last_rows = started
+
+    def active(self) -> bool:
+        """Rows were found within `quiet_after` of the last look: look again after one interval."""
+        return self.enabled and self._last_look - self._last_rows < self.quiet_after
+
+    def wait_before_next(self, now: float) -> float:
+        return max(0.0, self._last_look + self.interval - now)

@@ -8,6 +8,10 @@ poll: the claim query, not the notification, decides what is pending. After LIST
 
 With RELAY_WAKEUP=poll (`listen=False`) there is no LISTEN: `wait` only sleeps out its timeout (the
 poll interval) or a signal, so the relay looks every interval whether the trigger exists or not.
+
+While rows flow the relay looks on its own clock (`pacing.Looking`) and `mute`s the wake-up: UNLISTEN,
+so payments' NOTIFYs stop waking the listening backend. The next `wait` listens again and, like any
+restart of LISTEN, returns at once.
 """
 import select
 import socket
@@ -34,6 +38,7 @@ class Wakeup:
         self._signal_socket = signal_socket
         self._listen = listen
         self._conn = None
+        self._muted = False
 
     def wait(self, timeout: float) -> None:
         """Returns at once if LISTEN had to be (re)started: notifications sent before it began are
@@ -41,7 +46,7 @@ class Wakeup:
         if not self._listen:
             self.pause(timeout)
             return
-        if self._conn is None:
+        if self._conn is None or self._muted:
             if self._listening() is None:
                 self.pause(timeout)
             return
@@ -51,6 +56,16 @@ class Wakeup:
         if conn in readable:
             self._drain_notifications(conn)
 
+    def mute(self) -> None:
+        """Stop listening until the next `wait` (one round trip, only when it was listening)."""
+        if self._conn is None or self._muted:
+            return
+        try:
+            self._conn.cursor().execute(f"UNLISTEN {NOTIFY_CHANNEL}")
+            self._muted = True
+        except psycopg2.Error:
+            self.close()
+
     def pause(self, timeout: float) -> None:
         self._drain_signal(self._select([], timeout))
 
@@ -58,6 +73,7 @@ class Wakeup:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+        self._muted = False
 
     def _select(self, sources: list, timeout: float) -> list:
         if self._signal_socket is not None:
@@ -73,14 +89,18 @@ class Wakeup:
                 pass
 
     def _listening(self):
-        if self._conn is None:
-            try:
+        """LISTEN on the connection, opening it first if there is none; None if that failed."""
+        try:
+            if self._conn is None:
                 conn = psycopg2.connect(self._dsn, connect_timeout=5)
                 conn.set_isolation_level(psycopg2.extensions.ISOLATION_LEVEL_AUTOCOMMIT)
-                conn.cursor().execute(f"LISTEN {NOTIFY_CHANNEL}")
                 self._conn = conn
-            except psycopg2.Error as error:
-                log.warning("relay.listen_failed", error=str(error).strip())
+            self._conn.cursor().execute(f"LISTEN {NOTIFY_CHANNEL}")
+            self._conn.notifies.clear()  # from before it was muted: the caller looks once more anyway
+            self._muted = False
+        except psycopg2.Error as error:
+            log.warning("relay.listen_failed", error=str(error).strip())
+            self.close()
         return self._conn
 
     def _drain_notifications(self, conn) -> None:

@@ -1,4 +1,6 @@
-from outbox_relay.pacing import DrainPacing
+import pytest
+
+from outbox_relay.pacing import DrainPacing, Looking
 
 INTERVAL = 0.010
 
@@ -51,3 +53,34 @@ def test_one_late_drain_does_not_delay_the_rows_after_it():
         pacing.started(n * INTERVAL)
     pacing.started(10 * INTERVAL + 0.006)  # this drain started 6 ms late (a pause of the relay)
     assert pacing.wait_before_next(11 * INTERVAL) == 0.0, "the next row waits out the late drain's lag"
+
+
+def test_after_a_look_that_found_rows_the_relay_looks_again_one_interval_after_it_began():
+    looking = Looking(INTERVAL, quiet_after_seconds=0.050)
+    looking.looked(started=1.0, claimed=3)
+    assert looking.active()
+    assert looking.wait_before_next(1.002) == pytest.approx(INTERVAL - 0.002)
+    assert looking.wait_before_next(1.5) == 0.0, "a look that took longer than the interval is followed at once"
+
+
+def test_looks_that_find_nothing_for_the_quiet_spell_end_the_looking():
+    looking = Looking(INTERVAL, quiet_after_seconds=0.050)
+    looking.looked(started=1.0, claimed=1)
+    for n in range(1, 5):
+        looking.looked(started=1.0 + n * INTERVAL, claimed=0)
+        assert looking.active(), f"still looking after {n} empty looks"
+    looking.looked(started=1.05, claimed=0)
+    assert not looking.active()
+
+
+def test_a_relay_that_never_found_rows_does_not_look():
+    assert not Looking(INTERVAL, quiet_after_seconds=0.050).active()
+
+
+def test_an_interval_of_zero_never_looks_and_a_quiet_spell_of_zero_ends_looking_at_once():
+    never = Looking(0.0, quiet_after_seconds=0.050)
+    never.looked(started=1.0, claimed=5)
+    assert not never.enabled and not never.active()
+    at_once = Looking(INTERVAL, quiet_after_seconds=0.0)
+    at_once.looked(started=1.0, claimed=5)
+    assert not at_once.active()
