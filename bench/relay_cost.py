@@ -368,18 +368,19 @@ def can_run_debezium() -> bool:
 
 def with_trade_ends(rates: tuple[float, ...], seconds: float, rounds: int, ends=(0, 25)) -> dict:
     """The default run (beside Debezium when PostgreSQL is logical), and the settings that trade
-    latency for PostgreSQL's CPU at their ends, each in the same run: RELAY_MIN_DRAIN_INTERVAL_MS
-    (caps drains per second) and RELAY_WAKEUP=poll every 10 ms (no LISTEN session woken per commit)."""
+    latency for PostgreSQL's CPU at their ends, each in the same run: RELAY_LISTEN_AFTER_QUIET_MS=0
+    (the relay listens before every drain instead of looking every interval while rows flow: each
+    payment's NOTIFY wakes a backend, and each drain pays its own commit) and
+    RELAY_MIN_DRAIN_INTERVAL_MS (how often it looks, and at most drains, while rows flow)."""
     publishers = ("relay", "debezium") if can_run_debezium() else ("relay",)
     default = run(rates, seconds, rounds, publishers=publishers)
     result = {"default": default}
     if "debezium" in publishers:
         result["Debezium (tuned)"] = {**default, "rates": default["publishers"]["debezium"]}
+    result["RELAY_LISTEN_AFTER_QUIET_MS=0"] = run(rates, seconds / 2, rounds, {"RELAY_LISTEN_AFTER_QUIET_MS": "0"})
     for interval in ends:
         result[f"RELAY_MIN_DRAIN_INTERVAL_MS={interval}"] = run(
             rates, seconds / 2, rounds, {"RELAY_MIN_DRAIN_INTERVAL_MS": str(interval)})
-    result["RELAY_WAKEUP=poll, 10 ms"] = run(
-        rates, seconds / 2, rounds, {"RELAY_WAKEUP": "poll", "RELAY_POLL_INTERVAL_SECONDS": "0.01"})
     return result
 
 
