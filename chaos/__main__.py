@@ -27,13 +27,14 @@ def main(names: tuple[str, ...], quick: bool, rate: float | None) -> None:
     if wrong:
         raise click.BadParameter(f"these need another STACK_KAFKA_NODES (this stack runs {nodes}): {wrong}")
     results = []
+    directory = report.QUICK_RESULTS if quick else report.RESULTS
     for scenario in chosen:
         click.echo(f"== {scenario.name}: {scenario.description}")
         result = run_scenario(scenario, plan)
-        report.write_result(result)
+        report.write_result(result, directory)
         results.append(result)
         click.echo(json.dumps({k: result[k] for k in report.HEADLINE}, default=str))
-    summary = report.write_summary()
+    summary = report.write_summary(directory)
     click.echo(f"summary: {summary}")
     sys.exit(0 if all(r["lost"] == 0 and r["accepted_not_paid"] == 0 for r in results) else 1)
 

@@ -1,4 +1,5 @@
-"""chaos/results/<scenario>.json per scenario, and SUMMARY.md over every result present."""
+"""chaos/results/<scenario>.json per scenario, and SUMMARY.md over every result present; a `--quick`
+run writes into chaos/results/quick/ (not committed), so it never overwrites a full run's results."""
 import json
 import os
 import platform
@@ -6,6 +7,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results"
+QUICK_RESULTS = RESULTS / "quick"
 HEADLINE = ["name", "accepted", "success_rate", "lost", "duplicates", "in_redis", "dead_lettered",
             "api_p99_ms", "api_p99_during_fault_ms", "all_delivered_s_after_load_end"]
 COLUMNS = ["name", "load_s", "payment_attempts", "accepted", "refused_by_code", "orders_refused_by_code", "outbox_rows",
@@ -22,11 +24,11 @@ def baseline_of(name: str) -> str:
 REDIS_OUTAGES = ("redis_outage", "redis_oom")  # waited out by the worker: nothing may be dead-lettered
 
 
-def write_result(result: dict) -> Path:
-    RESULTS.mkdir(parents=True, exist_ok=True)
+def write_result(result: dict, directory: Path = RESULTS) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
     stamped = {**result, "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                "machine": machine()}
-    path = RESULTS / f"{result['name']}.json"
+    path = directory / f"{result['name']}.json"
     path.write_text(json.dumps(stamped, indent=2, default=str))
     return path
 
@@ -74,8 +76,8 @@ def _cell(value) -> str:
     return "-" if value is None else str(value)
 
 
-def write_summary() -> Path:
-    results = [json.loads(p.read_text()) for p in sorted(RESULTS.glob("*.json"))]
+def write_summary(directory: Path = RESULTS) -> Path:
+    results = [json.loads(p.read_text()) for p in sorted(directory.glob("*.json"))]
     baselines = {r["name"]: r["api_p99_ms"] for r in results if r["name"] in ("baseline", "cluster_baseline")}
     lines = ["# Chaos results", "",
              "Each row: one scenario under a steady payment load (see its JSON for the timeline). "
@@ -102,6 +104,7 @@ def write_summary() -> Path:
     if results:
         m = results[-1]["machine"]
         lines += ["", f"Machine: {m['cpus']} CPUs, {m['memory_gb']} GB, Python {m['python']}, {m['platform']}."]
-    path = RESULTS / "SUMMARY.md"
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "SUMMARY.md"
     path.write_text("\n".join(lines) + "\n")
     return path
