@@ -33,6 +33,11 @@ DRAINS = Counter(
     "Drains run (each woken by a NOTIFY, the fallback poll or the end of a backoff), by whether they found rows",
     ["found"],
 )
+LOOKING = Gauge(
+    "outbox_relay_looking",
+    "1 while rows flow and the relay looks for them every RELAY_MIN_DRAIN_INTERVAL_MS without listening; "
+    "0 while it waits for a NOTIFY or the poll",
+)
 
 
 def serve(host: str, port: int) -> None:

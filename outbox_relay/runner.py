@@ -17,6 +17,7 @@ import time
 import structlog
 from sqlalchemy import Engine
 
+from outbox_relay import metrics
 from outbox_relay.config import Settings
 from outbox_relay.drain import Drainer
 from outbox_relay.errors import RelayUnavailable
@@ -83,6 +84,7 @@ class Relay:
     def _wait_for_rows(self) -> None:
         """While rows flow, look again one interval after this look began, without listening; once
         they stop, wait for a NOTIFY (or the poll) and then no sooner than pacing allows."""
+        metrics.LOOKING.set(self.looking.active())
         if self.looking.active():
             self.wakeup.mute()
             self.wakeup.pause(self.looking.wait_before_next(time.monotonic()))

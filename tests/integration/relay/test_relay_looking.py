@@ -5,6 +5,7 @@ import socket
 import threading
 
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import text
 
 from harness.waiting import wait_for
@@ -62,6 +63,7 @@ def test_while_rows_flow_the_relay_does_not_listen_and_once_they_stop_it_commits
     write_events(relay_engine, relay_topic, [1])
     wait_for(lambda: sessions(relay_engine, "query = 'UNLISTEN outbox_pending'") == 1, timeout=10,
              what="the relay no longer listening once rows flow")
+    assert REGISTRY.get_sample_value("outbox_relay_looking") == 1
     for key in range(2, 6):
         write_events(relay_engine, relay_topic, [key])
 
@@ -69,6 +71,7 @@ def test_while_rows_flow_the_relay_does_not_listen_and_once_they_stop_it_commits
     wait_for(lambda: sessions(relay_engine, "query = 'LISTEN outbox_pending'") == 1, timeout=10,
              what="the relay listening again after a quiet spell")
     assert sessions(relay_engine, "state LIKE 'idle in transaction%'") == 0, "a transaction left open while listening"
+    assert REGISTRY.get_sample_value("outbox_relay_looking") == 0
 
 
 def test_an_acknowledged_batch_is_committed_by_the_next_look_not_left_for_the_quiet_spell(
