@@ -89,19 +89,27 @@ class Wakeup:
                 pass
 
     def _listening(self):
-        """LISTEN on the connection, opening it first if there is none; None if that failed."""
+        """LISTEN on the connection (a new one if there is none, or if the muted one was lost
+        meanwhile); None if that failed."""
+        if self._conn is not None:
+            try:
+                return self._listen_on(self._conn)
+            except psycopg2.Error:
+                self.close()
         try:
-            if self._conn is None:
-                conn = psycopg2.connect(self._dsn, connect_timeout=5)
-                conn.set_isolation_level(psycopg2.extensions.ISOLATION_LEVEL_AUTOCOMMIT)
-                self._conn = conn
-            self._conn.cursor().execute(f"LISTEN {NOTIFY_CHANNEL}")
-            self._conn.notifies.clear()  # from before it was muted: the caller looks once more anyway
-            self._muted = False
+            self._conn = psycopg2.connect(self._dsn, connect_timeout=5)
+            self._conn.set_isolation_level(psycopg2.extensions.ISOLATION_LEVEL_AUTOCOMMIT)
+            return self._listen_on(self._conn)
         except psycopg2.Error as error:
             log.warning("relay.listen_failed", error=str(error).strip())
             self.close()
-        return self._conn
+            return None
+
+    def _listen_on(self, conn):
+        conn.cursor().execute(f"LISTEN {NOTIFY_CHANNEL}")
+        conn.notifies.clear()  # from before it was muted: the caller looks once more anyway
+        self._muted = False
+        return conn
 
     def _drain_notifications(self, conn) -> None:
         try:

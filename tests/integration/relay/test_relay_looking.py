@@ -107,3 +107,19 @@ def test_a_connection_given_back_with_the_relays_transaction_open_is_rolled_back
             assert len(claim_batch(conn, 10)) == 2, "the pooled connection claims again"
     finally:
         engine.dispose()
+
+
+def test_a_listening_session_lost_while_the_relay_was_looking_is_replaced_when_it_listens_again(
+    start_relay, relay_engine, relay_topic
+):
+    start_relay(min_drain_interval_ms=10, listen_after_quiet_ms=300, poll_interval_seconds=60)
+    write_events(relay_engine, relay_topic, [1])
+    wait_for(lambda: sessions(relay_engine, "query = 'UNLISTEN outbox_pending'") == 1, timeout=10, what="the relay looking")
+    with relay_engine.connect() as conn:
+        conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                          "WHERE datname = current_database() AND query = 'UNLISTEN outbox_pending'"))
+
+    wait_for(lambda: sessions(relay_engine, "query = 'LISTEN outbox_pending'") == 1, timeout=10,
+             what="the relay listening again on a new session")
+    write_events(relay_engine, relay_topic, [2])
+    wait_for(lambda: published_count(relay_engine) == 2, timeout=10, what="the next row published on a NOTIFY, not the 60 s poll")
