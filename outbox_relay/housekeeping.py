@@ -13,6 +13,7 @@ import time
 
 import structlog
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 
 from outbox_relay import metrics
 from outbox_relay.config import Settings
@@ -42,9 +43,14 @@ class Housekeeping:
         return time.monotonic() >= self._next_retention
 
     def run_retention(self) -> None:
-        """Retention, now; the caller holds no transaction on `outbox` (a partition drop would wait for it)."""
+        """Retention, now; the caller holds no transaction on `outbox` (a partition drop would wait for it).
+        A statement pg_partman's maintenance fails with (a row in the default partition inside a day it
+        would make, say) is logged and tried at the next turn: it never stops publishing."""
         self._next_retention = time.monotonic() + self.settings.retention_interval_seconds
-        self._safely(self._retain)
+        try:
+            self._safely(self._retain)
+        except DBAPIError as error:
+            log.error("relay.retention_failed", error=str(error.orig or error).strip())
 
     def _safely(self, chore) -> None:
         try:

@@ -78,19 +78,26 @@ def _maintain(engine: Engine, seconds: float, lock_timeout_ms: int) -> Maintenan
             result = Maintenance()
             if _expired(conn, seconds):
                 conn.execute(text("LOCK TABLE outbox IN ACCESS EXCLUSIVE MODE"))  # no insert from here on
-                expired = _expired(conn, seconds)
-                result.kept = [name for name, _ in expired if _holds_pending(conn, name)]
-                starts = [start for name, start in expired if name in result.kept]
-                if starts:
-                    oldest_kept_age = conn.execute(text("SELECT extract(epoch FROM now() - :start)"), {"start": starts[0]}).scalar()
-                    # pg_partman keeps a partition whose end is after now - retention: the oldest kept one's
-                    # start a minute inside that line keeps it and the newer ones, and drops the older ones
-                    seconds = max(seconds, float(oldest_kept_age) - 60)
-                result.dropped = [name for name, start in expired if not starts or start < starts[0]]
+                seconds = _spare_days_with_pending_rows(conn, seconds, result)
             conn.execute(_SET_RETENTION, {"seconds": seconds, "parent": PARENT})
             conn.execute(_MAINTAIN, {"parent": PARENT})
             result.orphan_retries_deleted = conn.execute(_ORPHAN_RETRIES).rowcount
     return result
+
+
+def _spare_days_with_pending_rows(conn: Connection, seconds: float, result: Maintenance) -> float:
+    """The retention to hand pg_partman so that no expired day holding a pending row is dropped;
+    fills in which days will be dropped and which kept."""
+    expired = _expired(conn, seconds)
+    result.kept = [name for name, _ in expired if _holds_pending(conn, name)]
+    starts = [start for name, start in expired if name in result.kept]
+    result.dropped = [name for name, start in expired if not starts or start < starts[0]]
+    if not starts:
+        return seconds
+    oldest_kept_age = conn.execute(text("SELECT extract(epoch FROM now() - :start)"), {"start": starts[0]}).scalar()
+    # pg_partman keeps a partition whose end is after now - retention: the oldest kept one's start a
+    # minute inside that line keeps it and the newer ones, and drops the older ones
+    return max(seconds, float(oldest_kept_age) - 60)
 
 
 def _expired(conn: Connection, seconds: float) -> list[tuple[str, object]]:
