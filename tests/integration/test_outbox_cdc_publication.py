@@ -45,9 +45,10 @@ def test_a_publication_via_the_root_sends_partition_inserts_as_rows_of_outbox(lo
             cursor.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = %s", (name,))
             cursor.execute(f"DROP PUBLICATION {name}")
 
-    relations = [m for m in messages if m[:1] == b"R"]  # pgoutput's Relation message names the table
+    # pgoutput: Relation 'R' = relid (int32), namespace, name, ...; Insert 'I' = relid (int32), tuple.
+    # It announces the partition's schema too, but the row itself comes as a row of the root.
+    names = {m[1:5]: m[5:].split(b"\x00")[1].decode() for m in messages if m[:1] == b"R"}
     inserts = [m for m in messages if m[:1] == b"I"]
     assert partition != "outbox", "the row went to a partition"
     assert len(inserts) == 1 and b"cdc" in inserts[0]
-    assert relations and all(b"public\x00outbox\x00" in m for m in relations)
-    assert not any(partition.encode() in m for m in messages)
+    assert names[inserts[0][1:5]] == "outbox"
