@@ -140,3 +140,27 @@ def test_the_relay_drops_an_expired_day_while_it_publishes(relay_env, relay_engi
         wait_for(lambda: expired not in partitions(relay_engine), timeout=20, what="the expired day dropped")
     finally:
         assert relay.stop() == 0
+
+
+def test_a_maintenance_that_fails_is_logged_and_works_again_once_the_row_is_moved(relay_settings, relay_engine):
+    from outbox_relay.database import build_engine
+    from outbox_relay.housekeeping import Housekeeping
+
+    with relay_engine.begin() as conn:  # a row in the default partition inside a day pg_partman is told to make
+        conn.execute(text(
+            "INSERT INTO outbox (event_id, aggregatetype, aggregateid, type, topic, payload, created_at)"
+            " VALUES (gen_random_uuid(), 'order', 'ahead', 'order.processed', 't', '{}', date_trunc('day', now()) + interval '9 days 1 hour')"))
+        conn.execute(text("UPDATE partman.part_config SET premake = 10 WHERE parent_table = 'public.outbox'"))
+    engine = build_engine(relay_settings)
+    try:
+        Housekeeping(relay_settings, engine).run_retention()  # does not raise
+        with relay_engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM outbox_default")).scalar_one() == 1, "nothing lost"
+        with relay_engine.begin() as conn:  # what the README tells the operator to do
+            conn.execute(text("SELECT partman.partition_data_time('public.outbox')"))
+        Housekeeping(relay_settings, engine).run_retention()
+    finally:
+        engine.dispose()
+    with relay_engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM outbox_default")).scalar_one() == 0
+        assert conn.execute(text("SELECT count(*) FROM outbox WHERE aggregateid = 'ahead'")).scalar_one() == 1
