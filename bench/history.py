@@ -4,8 +4,11 @@
 million rows), each with `created_at` spread over the past week in id order and `published_at` a
 few milliseconds later, all inside RELAY_RETENTION_HOURS' default of 168 h, so no retention run
 deletes them meanwhile; then VACUUM ANALYZE, as autovacuum would have done by then. Payloads are
-the same shape and size as a payment's.
+the same shape and size as a payment's. On the partitioned outbox (migration 0005) the past
+week's daily partitions are made first (pg_partman's `create_partition_time`), so history lands in
+them and not in the default partition.
 """
+import re
 import statistics
 import time
 
@@ -13,7 +16,8 @@ import psycopg2
 from sqlalchemy import Engine, text
 
 from bench.messages import ORDER_PROCESSED_SQL
-from outbox_relay.claim import EXECUTE_SQL, PREPARE_SQL
+from outbox_relay.claim import PARTITIONED, PLAIN
+from outbox_relay.partitions import PARENT, is_partitioned, maintain
 from outbox_relay.retention import delete_published
 from outbox_relay.wakeup import libpq_dsn
 
@@ -28,9 +32,18 @@ _PUBLISHED = text(
 )
 
 
+_PAST_PARTITIONS = text(
+    "SELECT partman.create_partition_time(:parent, ARRAY(SELECT generate_series(date_trunc('day', now() - interval '8 days'),"
+    " now(), interval '1 day')), p_analyze => false)"
+)
+
+
 def grow(engine: Engine, topic: str, have: int, want: int) -> float:
     """Add published rows until the history holds `want` (it holds `have`); returns the seconds taken."""
     started = time.perf_counter()
+    with engine.begin() as conn:
+        if is_partitioned(conn):
+            conn.execute(_PAST_PARTITIONS, {"parent": PARENT})
     for first in range(have + 1, want + 1, CHUNK):
         last = min(first + CHUNK - 1, want)
         # rows of this chunk from 167 h ago to 1 h ago, oldest first
@@ -46,16 +59,33 @@ def vacuum(engine: Engine) -> None:
         conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE outbox"))
 
 
+# the outbox's tables holding rows: its partitions, or the plain table itself (pg_partition_tree
+# answers nothing for a table that is not partitioned)
+_LEAVES = (
+    "(SELECT relid FROM pg_partition_tree('outbox') WHERE isleaf"
+    " UNION ALL SELECT 'outbox'::regclass WHERE (SELECT relkind FROM pg_class WHERE oid = 'outbox'::regclass) = 'r')"
+)
+
+
 def sizes(engine: Engine) -> dict:
-    """Bytes of the outbox's heap (with TOAST), of each index, and in all, and its live rows."""
+    """Bytes of the outbox's heap (with TOAST), of each index, and in all, and its live rows: summed
+    over the partitions of the partitioned outbox."""
     with engine.connect() as conn:
         indexes = dict(conn.execute(text(
-            "SELECT indexrelid::regclass::text, pg_relation_size(indexrelid) FROM pg_index "
-            "WHERE indrelid = 'outbox'::regclass ORDER BY 1")).all())
-        heap, total, rows = conn.execute(text(
-            "SELECT pg_table_size('outbox'), pg_total_relation_size('outbox'), "
-            "(SELECT n_live_tup FROM pg_stat_user_tables WHERE relname = 'outbox')")).one()
-    return {"heap_bytes": heap, "total_bytes": total, "index_bytes": indexes, "live_rows": rows}
+            "SELECT i.indexrelid::regclass::text, coalesce((SELECT sum(pg_relation_size(t.relid))"
+            "   FROM pg_partition_tree(i.indexrelid) t WHERE t.isleaf), pg_relation_size(i.indexrelid))"
+            " FROM pg_index i WHERE i.indrelid = 'outbox'::regclass ORDER BY 1")).all())
+        heap, total, rows, partitions = conn.execute(text(
+            "SELECT sum(pg_table_size(t.relid)), sum(pg_total_relation_size(t.relid)), sum(s.n_live_tup), count(*)"
+            f" FROM {_LEAVES} AS t LEFT JOIN pg_stat_user_tables s ON s.relid = t.relid")).one()
+    return {"heap_bytes": int(heap), "total_bytes": int(total), "index_bytes": {k: int(v) for k, v in indexes.items()},
+            "live_rows": int(rows or 0), "partitions": partitions}
+
+
+def dead_rows(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(text(
+            f"SELECT coalesce(sum(s.n_dead_tup), 0) FROM {_LEAVES} AS t JOIN pg_stat_user_tables s ON s.relid = t.relid")).scalar_one())
 
 
 def last_id(engine: Engine) -> int:
@@ -78,6 +108,9 @@ def explain_claim(database_url: str, batch: int, after_id: int, times: int = 5) 
     walls, executions, plan = [], [], []
     try:
         with conn.cursor() as cursor:
+            cursor.execute("SELECT relkind = 'p' FROM pg_class WHERE oid = 'outbox'::regclass")
+            statement = PARTITIONED if cursor.fetchone()[0] else PLAIN
+            PREPARE_SQL, EXECUTE_SQL = statement.prepare_sql, statement.execute_sql
             cursor.execute(PREPARE_SQL)
             conn.commit()
             for n in range(times):
@@ -94,7 +127,16 @@ def explain_claim(database_url: str, batch: int, after_id: int, times: int = 5) 
         conn.close()
     return {"rows_claimed": claimed, "claim_ms": round(statistics.median(walls), 2),
             "claim_ms_runs": [round(w, 2) for w in walls], "explain_execution_ms": round(statistics.median(executions), 2),
-            "plan": plan}
+            "partitions": partitions_in_plan(plan), "plan": plan}
+
+
+def partitions_in_plan(plan: list[str]) -> dict:
+    """Scans of outbox partitions in a plan: how many nodes, and how many were pruned at run time
+    (`never executed`) or at start-up (`Subplans Removed`)."""
+    scans = [line for line in plan if re.search(r" on outbox_(p\d|default)", line) and "Scan" in line]
+    removed = sum(int(line.split(":")[1]) for line in plan if "Subplans Removed" in line)
+    return {"scan_nodes": len(scans), "never_executed": sum("never executed" in line for line in scans),
+            "subplans_removed": removed}
 
 
 _EXPIRED = text(
@@ -114,3 +156,39 @@ def retention_rate(engine: Engine, rows: int, batch_size: int = 1000) -> float:
     took = time.perf_counter() - started
     vacuum(engine)
     return round(deleted / took)
+
+
+def retention_cost(engine: Engine, lock_timeout_ms: int = 5000) -> dict:
+    """Removing the oldest day of history as retention does on this layout: on the plain table the
+    relay's batched DELETE of the rows published before the end of that day, on the partitioned one
+    pg_partman dropping that day's partition. Seconds taken, rows removed, dead row versions it left
+    behind (for autovacuum; counted from a vacuumed table), and the seconds a VACUUM then takes."""
+    with engine.connect() as conn:
+        partitioned = is_partitioned(conn)
+        # by published_at (created_at + 5 ms in the history): the plain table has an index on it, not on created_at
+        day_end, rows = conn.execute(text(
+            "SELECT e, (SELECT count(*) FROM outbox WHERE published_at IS NOT NULL AND published_at < e) FROM"
+            " (SELECT date_trunc('day', min(published_at)) + interval '1 day' AS e FROM outbox"
+            "  WHERE published_at IS NOT NULL) AS d")).one()
+        age_hours = conn.execute(text("SELECT extract(epoch FROM now() - :e) / 3600"), {"e": day_end}).scalar_one()
+    hours = float(age_hours) - 0.0001  # just inside the day's end
+    vacuum(engine)
+    time.sleep(1.5)  # cumulative statistics reach pg_stat_user_tables within a second
+    dead_before = dead_rows(engine)
+    started = time.perf_counter()
+    if partitioned:
+        dropped = maintain(engine, hours, lock_timeout_ms).dropped
+        removed = rows if dropped else 0
+    else:
+        dropped = []
+        removed = delete_published(engine, hours, 1000, max_batches=rows // 1000 + 2)
+    took = time.perf_counter() - started
+    time.sleep(1.5)  # cumulative statistics reach pg_stat_user_tables within a second
+    dead = dead_rows(engine) - dead_before
+    vacuum_started = time.perf_counter()
+    with engine.connect() as conn:
+        conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM outbox"))
+    return {"method": "partition drop (pg_partman)" if partitioned else "batched DELETE", "rows_removed": removed,
+            "partitions_dropped": dropped, "seconds": round(took, 2),
+            "rows_per_s": round(removed / took) if took > 0 else None, "dead_rows_left": dead,
+            "vacuum_after_s": round(time.perf_counter() - vacuum_started, 2)}

@@ -13,11 +13,18 @@ size to the next (bench/history.py). At each size:
 - retention's delete rate of 50,000 expired rows beside the history;
 - end-to-end p50/p99 at 300 payments/s (API, relay, worker; bench/e2e_latency.py), `--repeats` times;
 - with `--long-transaction-rounds N`, after the last size: N successive drains while another
-  session holds a snapshot open, which keeps vacuum from removing what the claims leave behind.
+  session holds a snapshot open, which keeps vacuum from removing what the claims leave behind;
+- after the last size, retention's cost of removing the oldest day of history: the batched DELETE
+  on the plain table, pg_partman's partition drop on the partitioned one (seconds, dead row
+  versions left, the VACUUM after).
 
-Ratios are to the first size (normally 0), and for the drain also to its control. Reported, never asserted.
+`--layouts plain,partitioned` runs all of it once per layout of the outbox, one after the other
+(each database dropped before the next is grown): `plain` is the table of migration
+0004_outbox_retry, `partitioned` the daily partitions of 0005 (head). Ratios are to the first size
+(normally 0) of the same layout, and for the drain also to its control. Reported, never asserted.
 
-    python -m bench.scale [--history 0,5000000,20000000] [--rows 100000] [--rounds 3] [--repeats 3] [--seconds 10]
+    python -m bench.scale [--layouts plain,partitioned] [--history 0,5000000,20000000] [--rows 100000]
+                          [--rounds 3] [--repeats 3] [--seconds 10]
 """
 import json
 import os
@@ -42,6 +49,7 @@ from outbox_relay.config import Settings
 from outbox_relay.wakeup import libpq_dsn
 
 RESULTS = Path(__file__).resolve().parent / "results"
+LAYOUTS = {"plain": "0004_outbox_retry", "partitioned": "head"}
 
 
 def drain_rate(settings: Settings, topic: str, rows: int) -> int:
@@ -116,13 +124,14 @@ def end_to_end(infra: Infrastructure, run_, orders: list, rate: float, seconds: 
 
 
 def run(sizes=(0, 5_000_000, 20_000_000), rows: int = 100_000, rounds: int = 3, repeats: int = 3,
-        rate: float = 300.0, seconds: float = 10.0, infra: Infrastructure | None = None, long_rounds: int = 0) -> dict:
+        rate: float = 300.0, seconds: float = 10.0, infra: Infrastructure | None = None, long_rounds: int = 0,
+        revision: str = "head") -> dict:
     infra = infra or Infrastructure.from_environment()
     base = Settings()
-    run_ = provision(infra, "bench_scale")
-    control_name, control_url = relay_drain.fresh_database(base.database_url)
+    run_ = provision(infra, "bench_scale", revision)
+    control_name, control_url = relay_drain.fresh_database(base.database_url, revision)
     topic = f"bench-scale-drain-{run_.run_id}"
-    results, have, long_transaction = [], 0, []
+    results, have, long_transaction, retention = [], 0, [], None
     engine = create_engine(run_.database_url)
     try:
         ensure_topics(infra.brokers, [(topic, 6)])
@@ -140,12 +149,16 @@ def run(sizes=(0, 5_000_000, 20_000_000), rows: int = 100_000, rounds: int = 3, 
         if long_rounds:
             with interpreter.tuned():
                 long_transaction = under_a_long_transaction(base, run_.database_url, topic, rows, long_rounds)
+        if have:
+            retention = history.retention_cost(engine)
+            click.echo(f"   retention of the oldest day: {retention}", err=True)
     finally:
         engine.dispose()
         drop(infra, run_)
         database.drop_database(base.database_url, control_name)
         delete_topics(infra.brokers, topic)
-    return {**summarise(results, rows, rate, seconds), "long_transaction": long_transaction}
+    return {**summarise(results, rows, rate, seconds), "long_transaction": long_transaction, "retention_day": retention,
+            "revision": revision}
 
 
 def _e2e_key(runs: list[dict], key: str) -> float | None:
@@ -165,6 +178,7 @@ def summarise(results: list[dict], rows: int, rate: float, seconds: float) -> di
             "history_rows": r["history_rows"], "drain_rows_per_s": drain, "drain_ratio": round(drain / first_rate, 3),
             "drain_to_control": r["drain_to_control"], "control_rows_per_s": statistics.median(r["control_rows_per_s"]),
             "claim_ms_per_batch": r["claim"]["claim_ms"], "claim_explain_ms": r["claim"]["explain_execution_ms"],
+            "claim_partitions": r["claim"].get("partitions"),
             "retention_rows_per_s": r["retention_rows_per_s"],
             "e2e_p50_ms": p50, "e2e_p99_ms": p99, "e2e_p99_ratio": round(p99 / first_p99, 3) if p99 and first_p99 else None,
             "e2e_p50_ratio": round(p50 / first_p50, 3) if p50 and first_p50 else None,
@@ -191,12 +205,39 @@ def markdown(result: dict) -> list[str]:
                   "| rows claimed since the snapshot | drain rows/s | claim ms/batch |", "|---|---|---|"]
         lines += [f"| {t['rows_claimed_since_snapshot']:,} | {t['drain_rows_per_s']:,} | {t['claim_ms_per_batch']} |"
                   for t in result["long_transaction"]]
+    if result.get("retention_day"):
+        r = result["retention_day"]
+        lines += ["", f"Retention of the oldest day of history ({r['method']}): {r['rows_removed']:,} rows in {r['seconds']} s, "
+                  f"{r['dead_rows_left']:,} dead row versions left, VACUUM after it {r['vacuum_after_s']} s."]
     last = result["sizes"][-1]
+    pruning = last["claim"].get("partitions")
+    if pruning and pruning["scan_nodes"]:
+        lines += ["", f"Partition scans in the claim's plan: {pruning['scan_nodes']} nodes, {pruning['never_executed']} never "
+                  f"executed (pruned at run time), {pruning['subplans_removed']} removed at start-up."]
     lines += ["", f"Claim plan with {last['history_rows']:,} rows of history:", "", "```", *last["claim"]["plan"], "```"]
     return lines
 
 
+def comparison(by_layout: dict[str, dict]) -> list[str]:
+    """One line per layout and history size, side by side."""
+    lines = ["| layout | history rows | drain rows/s | vs control | claim ms/batch | e2e p50 / p99 ms | table GB |",
+             "|---|---|---|---|---|---|---|"]
+    for layout, result in by_layout.items():
+        for t in result["table"]:
+            lines.append(f"| {layout} | {t['history_rows']:,} | {t['drain_rows_per_s']:,} | {t['drain_to_control']} | "
+                         f"{t['claim_ms_per_batch']} | {t['e2e_p50_ms']} / {t['e2e_p99_ms']} | {t['table_gb']} |")
+    retention = [(layout, r["retention_day"]) for layout, r in by_layout.items() if r.get("retention_day")]
+    if retention:
+        lines += ["", "| layout | removing the oldest day | rows | seconds | dead row versions left | VACUUM after, s |",
+                  "|---|---|---|---|---|---|"]
+        lines += [f"| {layout} | {r['method']} | {r['rows_removed']:,} | {r['seconds']} | {r['dead_rows_left']:,} | {r['vacuum_after_s']} |"
+                  for layout, r in retention]
+    return lines
+
+
 @click.command()
+@click.option("--layouts", default="partitioned", show_default=True,
+              help="Outbox layouts, comma-separated: plain (migration 0004) and/or partitioned (0005, head).")
 @click.option("--history", default="0,5000000,20000000", show_default=True, help="History sizes, ascending, comma-separated.")
 @click.option("--rows", default=100_000, show_default=True, help="Pending rows per drain.")
 @click.option("--rounds", default=3, show_default=True, help="Drains per size (each beside a control drain).")
@@ -205,17 +246,33 @@ def markdown(result: dict) -> list[str]:
 @click.option("--seconds", default=10.0, show_default=True, help="Length of each end-to-end run.")
 @click.option("--long-transaction-rounds", "long_rounds", default=0, show_default=True,
               help="After the last size: this many drains while a snapshot is held open.")
-def main(history: str, rows: int, rounds: int, repeats: int, rate: float, seconds: float, long_rounds: int) -> None:
+def main(layouts: str, history: str, rows: int, rounds: int, repeats: int, rate: float, seconds: float, long_rounds: int) -> None:
     sizes = tuple(int(size) for size in history.split(","))
     if list(sizes) != sorted(sizes):
         raise click.BadParameter("history sizes must ascend (the table is grown, never shrunk)")
-    result = run(sizes, rows, rounds, repeats, rate, seconds, long_rounds=long_rounds)
-    result["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    names = [name.strip() for name in layouts.split(",")]
+    if unknown := [name for name in names if name not in LAYOUTS]:
+        raise click.BadParameter(f"unknown layouts {unknown}; choose from {sorted(LAYOUTS)}")
+    by_layout = {}
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    for name in names:
+        click.echo(f"layout {name} (alembic {LAYOUTS[name]})", err=True)
+        by_layout[name] = run(sizes, rows, rounds, repeats, rate, seconds, long_rounds=long_rounds, revision=LAYOUTS[name])
+        write_report(stamp, by_layout)  # after each layout, so a run cut short keeps what it measured
+
+
+def write_report(stamp: str, by_layout: dict[str, dict]) -> None:
+    result = {**next(iter(by_layout.values())), "layouts": by_layout} if len(by_layout) == 1 else {"layouts": by_layout}
+    result["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    report = [f"# Outbox history scale {stamp}", ""]
+    if len(by_layout) > 1:
+        report += ["Layouts side by side:", "", *comparison(by_layout), ""]
+    for name, layout_result in by_layout.items():
+        report += [f"## {name} (alembic {LAYOUTS[name]})", "", *markdown(layout_result), ""]
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"scale-{stamp}.json").write_text(json.dumps(result, indent=2, default=str))
-    (RESULTS / f"scale-{stamp}.md").write_text("\n".join([f"# Outbox history scale {stamp}", "", *markdown(result), ""]))
-    click.echo("\n".join(markdown(result)))
+    (RESULTS / f"scale-{stamp}.md").write_text("\n".join(report))
+    click.echo("\n".join(report))
     click.echo(f"wrote {RESULTS / f'scale-{stamp}.json'}")
 
 

@@ -11,7 +11,6 @@ from sqlalchemy import (
     BigInteger,
     Column,
     DateTime,
-    ForeignKey,
     Identity,
     Index,
     Integer,
@@ -32,6 +31,8 @@ NOTIFY_CHANNEL = "outbox_pending"
 outbox = Table(
     "outbox",
     metadata,
+    # The primary key is (id, created_at): a partitioned table's unique constraints hold its
+    # partition key (migration 0005). `id` is unique anyway (only the identity hands it out).
     Column("id", BigInteger, Identity(always=False), primary_key=True),
     Column("event_id", UUID(as_uuid=True), nullable=False),
     Column("aggregatetype", Text, nullable=False),
@@ -40,7 +41,7 @@ outbox = Table(
     Column("topic", Text, nullable=False),
     Column("payload", JSONB, nullable=False),
     Column("headers", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
-    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now(), primary_key=True),
     Column("published_at", DateTime(timezone=True), nullable=True),
     Column("attempts", Integer, nullable=False, server_default=text("0")),
     Column("last_error", Text, nullable=True),
@@ -48,15 +49,19 @@ outbox = Table(
     Index("ix_outbox_aggregateid", "aggregateid"),
     Index("ix_outbox_pending_key", "aggregateid", "id", postgresql_where=text("published_at IS NULL")),
     Index("ix_outbox_published_at", "published_at", postgresql_where=text("published_at IS NOT NULL")),
-    UniqueConstraint("event_id", name="uq_outbox_event_id"),
+    Index("ix_outbox_pending_created_at", "created_at", postgresql_where=text("published_at IS NULL")),
+    # unique per partition; across partitions by construction (`add_event`: a new uuid4 per row)
+    UniqueConstraint("event_id", "created_at", name="uq_outbox_event_id"),
+    postgresql_partition_by="RANGE (created_at)",
 )
 
 # The relay's own bookkeeping, beside the contract's table (0004_outbox_retry): after a failed
-# publish, the row is not claimed again before `next_attempt_at`.
+# publish, the row is not claimed again before `next_attempt_at`. No foreign key since the outbox
+# is partitioned (0005): retention deletes retry rows whose outbox row is gone.
 outbox_retry = Table(
     "outbox_retry",
     metadata,
-    Column("outbox_id", BigInteger, ForeignKey("outbox.id", ondelete="CASCADE"), primary_key=True),
+    Column("outbox_id", BigInteger, primary_key=True),
     Column("next_attempt_at", DateTime(timezone=True), nullable=False),
 )
 

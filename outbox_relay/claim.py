@@ -31,6 +31,13 @@ after higher ids were published is still claimed: nothing here tracks a high-wat
 
 A row whose attempt failed waits until its `outbox_retry.next_attempt_at`; the later rows of its
 key wait with it (their order must hold), while rows of every other key keep flowing.
+
+On the partitioned outbox (migration 0005) the claim, the per-key probe and the mark are bounded
+by the oldest and the newest pending row's `created_at` (probes of `ix_outbox_pending_created_at`,
+one per partition), so PostgreSQL prunes every partition outside them. The bounds are read in the
+claim's own snapshot, so no pending row the claim can see lies outside them. On the plain table
+(0004) the claim is the same statement without the bounds. Each connection asks once which layout
+it has.
 """
 import json
 from typing import NamedTuple
@@ -42,59 +49,109 @@ from common.db import driver_execute
 from common.outbox import outbox, outbox_retry
 
 _older = outbox.alias("older")
+_pending = outbox.alias("pending")
+# The oldest and the newest pending row's created_at, read in the statement's snapshot: PostgreSQL
+# prunes every partition outside them (the days behind, and the empty days pg_partman made ahead).
+_pending_floor = select(func.min(_pending.c.created_at)).where(_pending.c.published_at.is_(None)).scalar_subquery()
+_pending_ceiling = select(func.max(_pending.c.created_at)).where(_pending.c.published_at.is_(None)).scalar_subquery()
 
-_claimed = (
-    select(outbox.c.id)
-    .where(
-        outbox.c.id > bindparam("after_id"),
-        outbox.c.published_at.is_(None),
-        ~exists().where(outbox_retry.c.outbox_id == outbox.c.id, outbox_retry.c.next_attempt_at > func.now()),
-        # OFFSET 0 keeps this a subplan probed once per candidate row (ix_outbox_pending_key): as an
-        # anti join, the generic plan hashed every pending row per batch once the history grew
-        # (20M rows: 350 of a claim's 500 ms, bench/scale.py)
-        ~select(_older.c.id)
+
+def _within_pending(table, bounded: bool) -> list:
+    return [table.c.created_at.between(_pending_floor, _pending_ceiling)] if bounded else []
+
+
+def _claim_statement(bounded: bool) -> str:
+    bound = _within_pending(outbox, bounded)
+    older_bound = _within_pending(_older, bounded)
+    claimed = (
+        select(outbox.c.id)
         .where(
-            _older.c.aggregateid == outbox.c.aggregateid,
-            _older.c.published_at.is_(None),
-            _older.c.id < outbox.c.id,
+            outbox.c.id > bindparam("after_id"),
+            outbox.c.published_at.is_(None),
+            *bound,
+            ~exists().where(outbox_retry.c.outbox_id == outbox.c.id, outbox_retry.c.next_attempt_at > func.now()),
+            # OFFSET 0 keeps this a subplan probed once per candidate row (ix_outbox_pending_key): as an
+            # anti join, the generic plan hashed every pending row per batch once the history grew
+            # (20M rows: 350 of a claim's 500 ms, bench/scale.py)
+            ~select(_older.c.id)
+            .where(
+                _older.c.aggregateid == outbox.c.aggregateid,
+                _older.c.published_at.is_(None),
+                _older.c.id < outbox.c.id,
+                *older_bound,
+            )
+            .offset(literal_column("0"))
+            .exists(),
         )
-        .offset(literal_column("0"))
-        .exists(),
+        .order_by(outbox.c.id)
+        .limit(bindparam("batch_limit"))
+        .with_for_update(skip_locked=True, of=outbox)
+        .cte("claimed")
     )
-    .order_by(outbox.c.id)
-    .limit(bindparam("batch_limit"))
-    .with_for_update(skip_locked=True, of=outbox)
-    .cte("claimed")
-)
-_marked = (
-    update(outbox)
-    # = ANY(ARRAY(...)): one primary-key probe per claimed row, never a join over the whole table
-    .where(outbox.c.id == func.any(func.array(select(_claimed.c.id).scalar_subquery())))
-    .values(published_at=func.clock_timestamp())
-    .returning(
-        outbox.c.id,
-        cast(outbox.c.event_id, Text).label("event_id"),
-        outbox.c.aggregateid,
-        outbox.c.type,
-        outbox.c.topic,
-        cast(outbox.c.payload, Text).label("payload"),
-        cast(outbox.c.headers, Text).label("headers"),
-        cast(func.extract("epoch", outbox.c.created_at), Float).label("created_epoch"),
-        outbox.c.attempts,
+    marked = (
+        update(outbox)
+        # = ANY(ARRAY(...)): one primary-key probe per claimed row, never a join over the whole table
+        .where(outbox.c.id == func.any(func.array(select(claimed.c.id).scalar_subquery())), *bound)
+        .values(published_at=func.clock_timestamp())
+        .returning(
+            outbox.c.id,
+            cast(outbox.c.event_id, Text).label("event_id"),
+            outbox.c.aggregateid,
+            outbox.c.type,
+            outbox.c.topic,
+            cast(outbox.c.payload, Text).label("payload"),
+            cast(outbox.c.headers, Text).label("headers"),
+            cast(func.extract("epoch", outbox.c.created_at), Float).label("created_epoch"),
+            outbox.c.attempts,
+        )
+        .cte("marked")
     )
-    .cte("marked")
-)
-_CLAIM = select(_marked).order_by(_marked.c.id)
-# Compiled once and run on the DBAPI cursor: a batch's rows become tuples in C, not Row objects.
-CLAIM_SQL = str(_CLAIM.compile(dialect=postgresql.psycopg2.dialect()))
-# Prepared once per connection: PostgreSQL parses and plans the claim once per session, not per drain
-# (planning cost more than running it when a drain finds a row or two; the relay's sessions use the
-# generic plan, `database.py`).
-PREPARED_NAME = "outbox_relay_claim"
-PREPARE_SQL = f"PREPARE {PREPARED_NAME} (bigint, integer) AS " + CLAIM_SQL.replace("%(after_id)s", "$1").replace(
-    "%(batch_limit)s", "$2"
-)
-EXECUTE_SQL = f"EXECUTE {PREPARED_NAME} (%s, %s)"
+    # Compiled once and run on the DBAPI cursor: a batch's rows become tuples in C, not Row objects.
+    return str(select(marked).order_by(marked.c.id).compile(dialect=postgresql.psycopg2.dialect()))
+
+
+class ClaimStatement(NamedTuple):
+    """The claim as plain SQL, and as a statement prepared once per connection: PostgreSQL parses and
+    plans it once per session, not per drain (planning cost more than running it when a drain finds a
+    row or two; the relay's sessions use the generic plan, `database.py`)."""
+
+    sql: str
+    name: str
+
+    @classmethod
+    def of(cls, bounded: bool, name: str) -> "ClaimStatement":
+        return cls(_claim_statement(bounded), name)
+
+    @property
+    def prepare_sql(self) -> str:
+        return f"PREPARE {self.name} (bigint, integer) AS " + self.sql.replace("%(after_id)s", "$1").replace(
+            "%(batch_limit)s", "$2"
+        )
+
+    @property
+    def execute_sql(self) -> str:
+        return f"EXECUTE {self.name} (%s, %s)"
+
+
+PLAIN = ClaimStatement.of(bounded=False, name="outbox_relay_claim")
+PARTITIONED = ClaimStatement.of(bounded=True, name="outbox_relay_claim_partitioned")
+# the plain table's statement under its old names (benchmarks and tests of the plain layout)
+CLAIM_SQL, PREPARED_NAME, PREPARE_SQL, EXECUTE_SQL = PLAIN.sql, PLAIN.name, PLAIN.prepare_sql, PLAIN.execute_sql
+_LAYOUT = "outbox_layout"
+_IS_PARTITIONED = "SELECT relkind = 'p' FROM pg_class WHERE oid = 'outbox'::regclass"
+
+
+def statement_for(conn: Connection) -> ClaimStatement:
+    """The claim for the outbox this connection sees, asked once per connection (one round trip
+    when the pool opens it; a connection opened after migration 0005 gets the bounded claim)."""
+    info = conn.connection.info
+    if _LAYOUT not in info:
+        cursor = driver_execute(conn, _IS_PARTITIONED)
+        try:
+            info[_LAYOUT] = PARTITIONED if cursor.fetchone()[0] else PLAIN
+        finally:
+            cursor.close()
+    return info[_LAYOUT]
 
 
 class ClaimedRow(NamedTuple):
@@ -126,14 +183,15 @@ def claim_batch(
     on it: a row below it that was missed is claimed by the next claim starting from 0.
     """
     begin = ("COMMIT; " if commit_first else "") + "BEGIN; "
+    statement = statement_for(conn)
     if not prepared:
-        cursor = driver_execute(conn, begin + CLAIM_SQL, {"batch_limit": limit, "after_id": after_id})
+        cursor = driver_execute(conn, begin + statement.sql, {"batch_limit": limit, "after_id": after_id})
     else:
         prepare = ""
-        if not conn.connection.info.get(PREPARED_NAME):  # the pool forgets it with the connection
-            prepare = PREPARE_SQL + "; "
-        cursor = driver_execute(conn, prepare + begin + EXECUTE_SQL, (after_id, limit))
-        conn.connection.info[PREPARED_NAME] = True
+        if not conn.connection.info.get(statement.name):  # the pool forgets it with the connection
+            prepare = statement.prepare_sql + "; "
+        cursor = driver_execute(conn, prepare + begin + statement.execute_sql, (after_id, limit))
+        conn.connection.info[statement.name] = True
     try:
         return list(map(ClaimedRow._make, cursor.fetchall()))
     finally:

@@ -60,6 +60,11 @@ class Settings(KafkaConnection):
     retention_hours: float = Field(168, gt=0)
     retention_batch_size: int = Field(1000, gt=0)
     retention_interval_seconds: float = Field(300.0, gt=0)
+    # On the partitioned outbox a day's partition is dropped under an ACCESS EXCLUSIVE lock on
+    # `outbox`, which payments queue behind while it waits: it waits at most this long, and is tried
+    # again this many seconds later (partitions.py).
+    partition_lock_timeout_ms: int = Field(200, gt=0)
+    partition_lock_retry_seconds: float = Field(10.0, gt=0)
 
     metrics_host: str = "0.0.0.0"
     metrics_port: int = 9101

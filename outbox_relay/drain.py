@@ -153,12 +153,15 @@ class Drainer:
             result = self.publisher.complete(batch.sending, abandon=self.stop.grace_over)
             duration = time.perf_counter() - batch.started
             # acked rows were marked by their claim: committing makes it visible
-            mark_unanswered(batch.conn, [row.id for row in result.released])
+            # a second below the oldest row: created_epoch is a float (partition pruning, `mark.py`)
+            created_after = min(row.created_epoch for row in batch.rows) - 1
+            mark_unanswered(batch.conn, [row.id for row in result.released], created_after)
             schedule_next_attempt(
                 batch.conn,
                 [(row.id, describe(error)) for row, error in result.failed],
                 self.settings.row_retry_initial_seconds,
                 self.settings.row_retry_max_seconds,
+                created_after,
             )
         except BaseException:
             batch.release()

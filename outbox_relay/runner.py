@@ -6,6 +6,8 @@
   and the acknowledged last batch of a drain stays uncommitted until the next look, whose claim
   commits it in the same round trip: one round trip per interval, not one per payment's NOTIFY plus
   three per drain. When the looks go quiet it commits and listens.
+- Retention runs between drains, once the carried batch is committed: on the partitioned outbox it
+  drops partitions, whose lock would otherwise wait for the relay's own open claim (`housekeeping.py`).
 - A dependency that is down (broker, database) makes the relay back off as a whole, exponentially,
   logging once per backoff step; it neither crashes nor spins (`outage.py`).
 - SIGTERM and SIGINT only set a flag (`stop.py`). The loop then finishes the current batch,
@@ -51,17 +53,21 @@ class Relay:
         claim no further batch."""
         log.info("relay.started", batch_size=self.settings.batch_size, wakeup=self.settings.wakeup)
         self.wakeup.wait(0)  # LISTEN before the first drain: no commit after it can go unnoticed
+        self.housekeeping.run_retention()  # at start, with nothing of the relay's open
         try:
             while not self.stop.requested:
                 started = time.monotonic()
                 self.pacing.started(started)
                 try:
                     self.looking.looked(started, self.drainer.drain(keep_open=self.looking.enabled))
-                    if not self.looking.active():
-                        self.drainer.commit_carry()
+                    retention = self.housekeeping.retention_due()
+                    if retention or not self.looking.active():
+                        self.drainer.commit_carry()  # a partition drop would wait for the carried claim's locks
                 except RelayUnavailable as error:
                     self.wakeup.pause(self.outage.next_wait(error))
                     continue
+                if retention:
+                    self.housekeeping.run_retention()
                 self.housekeeping.run_due()
                 self._wait_for_rows()
         finally:

@@ -85,6 +85,8 @@ hash_of() { sha256sum "$1" | cut -d' ' -f1; }
 apt_install_missing() {
   local missing=()
   compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || missing+=(postgresql)
+  # pg_partman 4.7 (Debian 12's package) manages the outbox's daily partitions (migration 0005)
+  compgen -G '/usr/share/postgresql/*/extension/pg_partman.control' >/dev/null || missing+=(postgresql-15-partman)
   command -v redis-server >/dev/null && command -v redis-cli >/dev/null || missing+=(redis-server)
   command -v curl >/dev/null || missing+=(curl)
   command -v java >/dev/null || missing+=(openjdk-17-jre-headless)
@@ -298,6 +300,23 @@ pg_create_role_and_database() {
   if [ -z "$(pg_sql -c "SELECT 1 FROM pg_database WHERE datname = 'outbox'")" ]; then
     pg_sql -c "CREATE DATABASE outbox OWNER outbox" >/dev/null
   fi
+  pg_create_partman template1
+  pg_create_partman outbox
+}
+
+# pg_partman in a database, usable by the role `outbox` (migration 0005 partitions the outbox with
+# it; the relay's retention runs its maintenance). Creating an extension needs the superuser; in
+# template1 it reaches every database created later, the tests' own included. Idempotent.
+pg_create_partman() {
+  as_postgres "$(pg_bin)/psql" -h "$PG_SOCKET" -p "$STACK_PG_PORT" -d "$1" -v ON_ERROR_STOP=1 -qAt -c "
+    CREATE SCHEMA IF NOT EXISTS partman;
+    CREATE EXTENSION IF NOT EXISTS pg_partman SCHEMA partman;
+    GRANT ALL ON SCHEMA partman TO outbox;
+    GRANT ALL ON ALL TABLES IN SCHEMA partman TO outbox;
+    GRANT ALL ON ALL SEQUENCES IN SCHEMA partman TO outbox;
+    GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA partman TO outbox;
+    GRANT EXECUTE ON ALL PROCEDURES IN SCHEMA partman TO outbox;" >/dev/null ||
+    die "could not create pg_partman in $1; is postgresql-15-partman installed? (stack/native.sh install)"
 }
 
 # track_commit_timestamp: pg_xact_commit_timestamp(xmin) tells when a payment really committed

@@ -2,6 +2,7 @@
 import pytest
 from alembic import command
 from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.exc import IntegrityError
 
 from harness import database
 
@@ -83,3 +84,133 @@ def test_upgrade_after_downgrade_works_again(empty_database):
     command.upgrade(config, "head")
 
     assert "outbox" in table_names(empty_database)
+
+
+# ------------------------------------------------------------------ 0005: the outbox partitioned by day
+
+ROWS = text("SELECT id, event_id, aggregateid, created_at, published_at, attempts, last_error FROM outbox ORDER BY id")
+
+
+def write_rows(engine, count: int) -> None:
+    """Rows over the last three days: published ones, pending ones, and one pending with a retry time."""
+    with engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO outbox (event_id, aggregatetype, aggregateid, type, topic, payload, created_at, published_at)"
+            " SELECT gen_random_uuid(), 'order', (g % 7)::text, 'order.processed', 't', '{}',"
+            "   now() - make_interval(hours => 72 - g), CASE WHEN g < :published THEN now() - make_interval(hours => 71 - g) END"
+            " FROM generate_series(1, :count) AS g"
+        ), {"count": count, "published": count - 4})
+        failed = conn.execute(text("SELECT max(id) FROM outbox")).scalar_one()
+        conn.execute(text("UPDATE outbox SET attempts = 2, last_error = 'refused' WHERE id = :id"), {"id": failed})
+        conn.execute(text("INSERT INTO outbox_retry (outbox_id, next_attempt_at) VALUES (:id, '2030-01-01T00:00:00Z')"), {"id": failed})
+
+
+def snapshot(engine) -> tuple[list, list]:
+    with engine.connect() as conn:
+        return conn.execute(ROWS).all(), conn.execute(text("SELECT * FROM outbox_retry ORDER BY outbox_id")).all()
+
+
+def is_partitioned(engine) -> bool:
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT relkind = 'p' FROM pg_class WHERE oid = 'outbox'::regclass")).scalar_one()
+
+
+def claimable_ids(engine) -> list[int]:
+    """What the relay's own claim takes (rolled back), on whichever layout the database has."""
+    from outbox_relay.claim import claim_batch
+
+    relay_engine = create_engine(engine.url, isolation_level="AUTOCOMMIT")
+    try:
+        with relay_engine.connect() as conn:
+            claimed = [row.id for row in claim_batch(conn, 100)]
+            conn.exec_driver_sql("ROLLBACK")
+        return claimed
+    finally:
+        relay_engine.dispose()
+
+
+def test_partitioning_keeps_every_row_id_event_id_and_retry_and_the_relay_claims_after_it(empty_database):
+    config = database.alembic_config(empty_database)
+    command.upgrade(config, "0004_outbox_retry")
+    engine = create_engine(empty_database)
+    try:
+        write_rows(engine, 40)
+        before = snapshot(engine)
+        claimable_before = claimable_ids(engine)
+
+        command.upgrade(config, "0005_outbox_partitioned")
+
+        assert is_partitioned(engine)
+        assert snapshot(engine) == before
+        assert claimable_ids(engine) == claimable_before != []
+        with engine.begin() as conn:
+            new_id = conn.execute(text(
+                "INSERT INTO outbox (event_id, aggregatetype, aggregateid, type, topic, payload)"
+                " VALUES (gen_random_uuid(), 'order', 'x', 'order.processed', 't', '{}') RETURNING id")).scalar_one()
+            partitions = conn.execute(text("SELECT count(*) FROM pg_partition_tree('outbox') WHERE isleaf")).scalar_one()
+        assert new_id > before[0][-1].id, "the identity continues after the old rows"
+        assert partitions >= 3 + 1 + 7 + 1, "a partition per day from the oldest row's, a week ahead, and the default"
+    finally:
+        engine.dispose()
+
+
+def test_going_back_to_the_plain_table_keeps_every_row_and_the_foreign_key(empty_database):
+    config = database.alembic_config(empty_database)
+    command.upgrade(config, "0004_outbox_retry")
+    engine = create_engine(empty_database)
+    try:
+        write_rows(engine, 40)
+        command.upgrade(config, "head")
+        with engine.begin() as conn:  # a row written on the partitioned table goes back too
+            conn.execute(text(
+                "INSERT INTO outbox (event_id, aggregatetype, aggregateid, type, topic, payload)"
+                " VALUES (gen_random_uuid(), 'order', 'y', 'order.processed', 't', '{}')"))
+        before = snapshot(engine)
+        claimable_before = claimable_ids(engine)
+
+        command.downgrade(config, "0004_outbox_retry")
+
+        assert not is_partitioned(engine)
+        assert snapshot(engine) == before
+        assert claimable_ids(engine) == claimable_before != []
+        with engine.connect() as conn:
+            foreign_keys = inspect(conn).get_foreign_keys("outbox_retry")
+            last_id = conn.execute(text("SELECT max(id) FROM outbox")).scalar_one()
+        assert [fk["referred_table"] for fk in foreign_keys] == ["outbox"]
+        with engine.begin() as conn:
+            new_id = conn.execute(text(
+                "INSERT INTO outbox (event_id, aggregatetype, aggregateid, type, topic, payload)"
+                " VALUES (gen_random_uuid(), 'order', 'z', 'order.processed', 't', '{}') RETURNING id")).scalar_one()
+        assert new_id > last_id
+    finally:
+        engine.dispose()
+
+
+def test_the_partitioned_outbox_notifies_on_insert_and_refuses_an_event_id_twice_in_a_partition(empty_database):
+    import select
+
+    import psycopg2
+
+    from outbox_relay.wakeup import libpq_dsn
+
+    command.upgrade(database.alembic_config(empty_database), "head")
+    listener = psycopg2.connect(libpq_dsn(empty_database))
+    listener.autocommit = True
+    engine = create_engine(empty_database)
+    insert = text(
+        "INSERT INTO outbox (event_id, aggregatetype, aggregateid, type, topic, payload, created_at)"
+        " VALUES ('6f1c2a0e-0000-4000-8000-000000000001', 'order', '1', 'order.processed', 't', '{}', '2030-01-01T00:00:00Z')"
+    )
+    try:
+        listener.cursor().execute("LISTEN outbox_pending")
+        with engine.begin() as conn:
+            conn.execute(insert)
+        select.select([listener], [], [], 5)
+        listener.poll()
+        assert [n.channel for n in listener.notifies] == ["outbox_pending"]
+        with pytest.raises(IntegrityError, match=r"(?s)duplicate key.*Key \(event_id, created_at\)"):
+            with engine.begin() as conn:
+                conn.execute(insert)
+    finally:
+        listener.close()
+        engine.dispose()
