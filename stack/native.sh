@@ -544,6 +544,8 @@ cmd_start() {
   fi
   if pid="$(running_pid "$name")"; then
     say "$name already running (pid $pid)"
+    # a PostgreSQL started by an older checkout gets what this one's migrations need (pg_partman)
+    if [ "$name" = postgres ]; then pg_create_role_and_database; fi
     return 0
   fi
   forget_pid "$name"

@@ -10,9 +10,12 @@ continues after the old table's sequence. What changes:
 
 - The primary key is `(id, created_at)`: every unique constraint of a partitioned table must hold
   its partition key. `id` alone stays unique because only the identity hands it out.
-- `event_id` is unique per partition (`uq_outbox_event_id` on `(event_id, created_at)`), and across
-  the table by construction: `common.outbox.add_event` makes a new uuid4 for every row (122
-  random bits). The database alone no longer refuses one event_id in two partitions.
+- `event_id` is unique within each day's partition: a unique index on `event_id` alone in every
+  partition (`ux_<partition>_event_id`), which pg_partman copies from its template table to each
+  day it makes. The parent's `uq_outbox_event_id` on `(event_id, created_at)` is what PostgreSQL
+  allows on the parent. Across days it is unique by construction: `common.outbox.add_event` makes
+  a new uuid4 for every row (122 random bits); the database alone no longer refuses one event_id
+  in two days.
 - `outbox_retry` loses its foreign key: a key referencing a partitioned table must name its whole
   primary key, and a referenced partition could not be dropped while retry rows point into it.
   Retention deletes retry rows whose outbox row is gone (`outbox_relay/retention.py`).
@@ -93,6 +96,7 @@ def upgrade() -> None:
         "UPDATE partman.part_config SET retention_keep_table = false, infinite_time_partitions = true"
         " WHERE parent_table = 'public.outbox'"
     )
+    _event_id_unique_per_partition()
     _copy_rows("outbox_plain")
     op.execute(TRIGGER)
     op.execute("ANALYZE outbox")
@@ -122,6 +126,21 @@ def downgrade() -> None:
         op.execute(f"DROP TABLE IF EXISTS {template}")
     op.execute(TRIGGER)
     op.execute("ANALYZE outbox")
+
+
+def _event_id_unique_per_partition() -> None:
+    """A unique index on `event_id` in the template table (pg_partman gives it to every partition it
+    makes from now on) and in every partition made already, the default one included."""
+    bind = op.get_bind()
+    template = bind.execute(text(
+        "SELECT template_table FROM partman.part_config WHERE parent_table = 'public.outbox'"
+    )).scalar()
+    leaves = bind.execute(text(
+        "SELECT relid::regclass::text FROM pg_partition_tree('outbox') WHERE isleaf"
+    )).scalars().all()
+    for table in [template, *leaves]:
+        name = table.split(".")[-1]
+        op.execute(f"CREATE UNIQUE INDEX ux_{name}_event_id ON {table} (event_id)")
 
 
 def _require_partman() -> None:

@@ -208,9 +208,27 @@ def test_the_partitioned_outbox_notifies_on_insert_and_refuses_an_event_id_twice
         select.select([listener], [], [], 5)
         listener.poll()
         assert [n.channel for n in listener.notifies] == ["outbox_pending"]
-        with pytest.raises(IntegrityError, match=r"(?s)duplicate key.*Key \(event_id, created_at\)"):
+        with pytest.raises(IntegrityError, match=r"(?s)duplicate key.*Key \(event_id"):
             with engine.begin() as conn:
                 conn.execute(insert)
+        # the same event_id a second later, the same day: refused too (not only the same instant)
+        later = text(str(insert).replace("00:00:00Z", "00:00:01Z"))
+        with pytest.raises(IntegrityError, match=r"(?s)duplicate key.*Key \(event_id\)"):
+            with engine.begin() as conn:
+                conn.execute(later)
+        # a day pg_partman makes after the migration gets the index from the template table
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM outbox"))  # a row of 2030 would have pg_partman make that day
+            conn.execute(text("UPDATE partman.part_config SET premake = premake + 3 WHERE parent_table = 'public.outbox'"))
+            conn.execute(text("SELECT partman.run_maintenance('public.outbox')"))
+        with engine.connect() as conn:
+            without = conn.execute(text(
+                "SELECT t.relid::regclass::text FROM pg_partition_tree('outbox') t WHERE t.isleaf AND NOT EXISTS ("
+                " SELECT FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]"
+                " WHERE i.indrelid = t.relid AND i.indisunique AND i.indnatts = 1 AND a.attname = 'event_id')"
+            )).scalars().all()
+            leaves = conn.execute(text("SELECT count(*) FROM pg_partition_tree('outbox') WHERE isleaf")).scalar()
+        assert leaves > 9 and without == []
     finally:
         listener.close()
         engine.dispose()
