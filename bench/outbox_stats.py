@@ -1,7 +1,7 @@
 """What the outbox holds and what PostgreSQL did to it, read the same way for a plain and a partitioned table.
 
-Every figure is summed over the leaves of `pg_partition_tree('outbox')`: a plain table is its own
-single leaf, a partitioned one's root and partitioned indexes hold no storage of their own. The
+Every figure is summed over the leaves of `pg_partition_tree('outbox')` (a plain table is its own
+single leaf): a partitioned table's root and partitioned indexes hold no storage of their own. The
 counters of `pg_stat_user_tables` are cumulative (a window's autovacuum runs are the difference of
 two readings) and are flushed by each backend at most once a second, so they lag by about that.
 """
@@ -9,7 +9,9 @@ import re
 
 from sqlalchemy import Connection, Engine, text
 
-_LEAVES = "SELECT relid FROM pg_partition_tree('outbox') WHERE isleaf"
+# pg_partition_tree lists nothing for a table that is neither partitioned nor a partition
+_LEAVES = ("SELECT relid FROM pg_partition_tree('outbox') WHERE isleaf "
+           "UNION SELECT oid FROM pg_class WHERE oid = 'outbox'::regclass AND relkind = 'r'")
 
 _SIZE = text(
     "SELECT coalesce(sum(pg_total_relation_size(relid)), 0), coalesce(sum(pg_relation_size(relid)), 0), "
