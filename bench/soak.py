@@ -126,7 +126,8 @@ class ClaimProbe(threading.Thread):
                     dead = outbox_stats.activity(conn)["dead_tuples"]
                 self.samples.append({"at": time.time(), "claim_ms": claim["claim_ms"],
                                      "explain_ms": claim["explain_execution_ms"], "dead_tuples": dead,
-                                     "buffers": next((l.strip() for l in claim["plan"] if "Buffers" in l), None)})
+                                     "buffers": next((l.strip() for l in claim["plan"] if "Buffers" in l), None),
+                                     "plan": claim["plan"]})
         finally:
             engine.dispose()
 
@@ -287,6 +288,9 @@ def markdown(result: dict) -> list[str]:
                   "| minute | claim ms | EXPLAIN ms | dead tuples | buffers |", "|---|---|---|---|---|"]
         lines += [f"| {(p['at'] - began) / 60:+.1f} | {p['claim_ms']} | {p['explain_ms']} | {p['dead_tuples']:,} | {p['buffers']} |"
                   for p in probes]
+    slowest = max(probes, key=lambda p: p["claim_ms"], default=None)
+    if slowest and slowest.get("plan"):
+        lines += ["", f"The slowest probe's plan ({slowest['claim_ms']} ms):", "", "```", *slowest["plan"], "```"]
     return lines
 
 
