@@ -202,6 +202,7 @@ def soak(plan: Plan, infra: Infrastructure, run_: Provisioned) -> dict:
             seen = stamps.collect()
         for window, outcomes in zip(windows, outcomes_of):
             _latency(window, outcomes, seen, run_.database_url)
+        pipeline.stop()  # retention stops too, so the end's figures are the database's last ones
         end, options = _reading(engine), outbox_stats.reloptions(engine)
     finally:
         probe.stop.set()
