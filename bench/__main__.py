@@ -8,6 +8,10 @@ payment_cost (bench/payment_cost.py: the payment with the outbox row and NOTIFY 
 trigger, without the row), cluster (bench/cluster.py: a three-node cluster beside the single node), profile. Each is
 repeated (default 3 times) and reported as median with spread; a stage that fails is reported as
 failed and the others still run. `naive_vs_outbox` stops and starts the stack's Kafka.
+
+Run only when named: soak (bench/soak.py: 300 payments/s through the three services for 30 minutes,
+retention on a compressed clock, a long transaction in the third window; `--quick`: 6 minutes).
+It takes half an hour, so `python -m bench` and `make bench` leave it out: `python -m bench --only soak`.
 """
 import json
 import os
@@ -27,6 +31,7 @@ STAGES = (
     "payment_api", "api_closed_loop", "naive_vs_outbox", "relay_drain", "relay_cost", "worker_throughput", "e2e_latency", "tracing_cost",
     "scale", "payment_cost", "cluster", "profile",
 )
+ON_REQUEST = ("soak",)  # run only when named with --only
 
 
 def _relay(quick: bool, repeats: int) -> dict:
@@ -90,6 +95,10 @@ def stage(name: str, quick: bool, repeats: int, out_dir: Path, infra: Infrastruc
         from bench import tracing_cost
 
         return tracing_cost.run(seconds, repeats)
+    if name == "soak":
+        from bench import soak
+
+        return soak.run(soak.QUICK if quick else soak.Plan(), infra)
     if name == "profile":
         result = profile_payment.run(300 if quick else 1000, out_dir, infra)
         return result
@@ -98,7 +107,8 @@ def stage(name: str, quick: bool, repeats: int, out_dir: Path, infra: Infrastruc
 
 @click.command()
 @click.option("--quick", is_flag=True, help="Short runs (3 s per measurement, small backlogs): a few minutes.")
-@click.option("--only", "only", multiple=True, type=click.Choice(STAGES), help="Run only these stages.")
+@click.option("--only", "only", multiple=True, type=click.Choice(STAGES + ON_REQUEST),
+              help="Run only these stages (soak runs only when named).")
 @click.option("--repeats", default=3, show_default=True, help="Repetitions of every measurement (>= 3 for a report).")
 def main(quick: bool, only: tuple[str, ...], repeats: int) -> None:
     infra = Infrastructure.from_environment()

@@ -261,6 +261,12 @@ def write(results: dict, md_path: Path, fig_dir: Path) -> Path:
 
         lines += ["", "## A full outbox: published history against drain, claim and latency (bench/scale.py)", "",
                   *scale.markdown(scaled)]
+    soaked = stages.get("soak")
+    if _ok(soaked):
+        from bench import soak
+
+        lines += ["", "## A soak: steady payments, retention on a compressed clock, a long transaction (bench/soak.py)", "",
+                  *soak.markdown(soaked)]
     paying = stages.get("payment_cost")
     if _ok(paying):
         from bench import payment_cost
