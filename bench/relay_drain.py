@@ -40,11 +40,11 @@ _BACKLOG = text(
 )
 
 
-def fresh_database(base_url: str, revision: str = "head") -> tuple[str, str]:
+def fresh_database(base_url: str, revision: str = "head", outbox_layout: str | None = None) -> tuple[str, str]:
     name = f"outbox_bench_relay_{uuid.uuid4().hex[:8]}"
     url = create_engine(base_url).url.set(database=name).render_as_string(hide_password=False)
     database.create_database(base_url, name)
-    command.upgrade(database.alembic_config(url), revision)
+    command.upgrade(database.alembic_config(url, outbox_layout), revision)
     return name, url
 
 

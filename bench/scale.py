@@ -19,8 +19,8 @@ size to the next (bench/history.py). At each size:
   versions left, the VACUUM after).
 
 `--layouts plain,partitioned` runs all of it once per layout of the outbox, one after the other
-(each database dropped before the next is grown): `plain` is the table of migration
-0004_outbox_retry, `partitioned` the daily partitions of 0005 (head). Ratios are to the first size
+(each database dropped before the next is grown): `plain` (the default) is one table,
+`partitioned` the daily partitions migration 0005 makes with OUTBOX_LAYOUT=partitioned. Ratios are to the first size
 (normally 0) of the same layout, and for the drain also to its control. Reported, never asserted.
 
     python -m bench.scale [--layouts plain,partitioned] [--history 0,5000000,20000000] [--rows 100000]
@@ -49,7 +49,7 @@ from outbox_relay.config import Settings
 from outbox_relay.wakeup import libpq_dsn
 
 RESULTS = Path(__file__).resolve().parent / "results"
-LAYOUTS = {"plain": "0004_outbox_retry", "partitioned": "head"}
+LAYOUTS = ("plain", "partitioned")  # OUTBOX_LAYOUT of migration 0005
 
 
 def drain_rate(settings: Settings, topic: str, rows: int) -> int:
@@ -125,11 +125,11 @@ def end_to_end(infra: Infrastructure, run_, orders: list, rate: float, seconds: 
 
 def run(sizes=(0, 5_000_000, 20_000_000), rows: int = 100_000, rounds: int = 3, repeats: int = 3,
         rate: float = 300.0, seconds: float = 10.0, infra: Infrastructure | None = None, long_rounds: int = 0,
-        revision: str = "head") -> dict:
+        outbox_layout: str = "plain") -> dict:
     infra = infra or Infrastructure.from_environment()
     base = Settings()
-    run_ = provision(infra, "bench_scale", revision)
-    control_name, control_url = relay_drain.fresh_database(base.database_url, revision)
+    run_ = provision(infra, "bench_scale", outbox_layout=outbox_layout)
+    control_name, control_url = relay_drain.fresh_database(base.database_url, outbox_layout=outbox_layout)
     topic = f"bench-scale-drain-{run_.run_id}"
     results, have, long_transaction, retention = [], 0, [], None
     engine = create_engine(run_.database_url)
@@ -158,7 +158,7 @@ def run(sizes=(0, 5_000_000, 20_000_000), rows: int = 100_000, rounds: int = 3, 
         database.drop_database(base.database_url, control_name)
         delete_topics(infra.brokers, topic)
     return {**summarise(results, rows, rate, seconds), "long_transaction": long_transaction, "retention_day": retention,
-            "revision": revision}
+            "outbox_layout": outbox_layout}
 
 
 def _e2e_key(runs: list[dict], key: str) -> float | None:
@@ -236,8 +236,8 @@ def comparison(by_layout: dict[str, dict]) -> list[str]:
 
 
 @click.command()
-@click.option("--layouts", default="partitioned", show_default=True,
-              help="Outbox layouts, comma-separated: plain (migration 0004) and/or partitioned (0005, head).")
+@click.option("--layouts", default="plain", show_default=True,
+              help="Outbox layouts (OUTBOX_LAYOUT of migration 0005), comma-separated: plain and/or partitioned.")
 @click.option("--history", default="0,5000000,20000000", show_default=True, help="History sizes, ascending, comma-separated.")
 @click.option("--rows", default=100_000, show_default=True, help="Pending rows per drain.")
 @click.option("--rounds", default=3, show_default=True, help="Drains per size (each beside a control drain).")
@@ -256,8 +256,8 @@ def main(layouts: str, history: str, rows: int, rounds: int, repeats: int, rate:
     by_layout = {}
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     for name in names:
-        click.echo(f"layout {name} (alembic {LAYOUTS[name]})", err=True)
-        by_layout[name] = run(sizes, rows, rounds, repeats, rate, seconds, long_rounds=long_rounds, revision=LAYOUTS[name])
+        click.echo(f"layout {name}", err=True)
+        by_layout[name] = run(sizes, rows, rounds, repeats, rate, seconds, long_rounds=long_rounds, outbox_layout=name)
         write_report(stamp, by_layout)  # after each layout, so a run cut short keeps what it measured
 
 

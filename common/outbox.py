@@ -11,6 +11,7 @@ from sqlalchemy import (
     BigInteger,
     Column,
     DateTime,
+    ForeignKey,
     Identity,
     Index,
     Integer,
@@ -28,11 +29,12 @@ from common.db import driver_execute, metadata
 
 NOTIFY_CHANNEL = "outbox_pending"
 
+# The plain table (the default). With OUTBOX_LAYOUT=partitioned, migration 0005 makes it a table
+# partitioned by day on created_at: primary key (id, created_at), event_id unique per day, and
+# outbox_retry without its foreign key; the columns and the queries stay the same.
 outbox = Table(
     "outbox",
     metadata,
-    # The primary key is (id, created_at): a partitioned table's unique constraints hold its
-    # partition key (migration 0005). `id` is unique anyway (only the identity hands it out).
     Column("id", BigInteger, Identity(always=False), primary_key=True),
     Column("event_id", UUID(as_uuid=True), nullable=False),
     Column("aggregatetype", Text, nullable=False),
@@ -41,7 +43,7 @@ outbox = Table(
     Column("topic", Text, nullable=False),
     Column("payload", JSONB, nullable=False),
     Column("headers", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
-    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now(), primary_key=True),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("published_at", DateTime(timezone=True), nullable=True),
     Column("attempts", Integer, nullable=False, server_default=text("0")),
     Column("last_error", Text, nullable=True),
@@ -49,19 +51,15 @@ outbox = Table(
     Index("ix_outbox_aggregateid", "aggregateid"),
     Index("ix_outbox_pending_key", "aggregateid", "id", postgresql_where=text("published_at IS NULL")),
     Index("ix_outbox_published_at", "published_at", postgresql_where=text("published_at IS NOT NULL")),
-    Index("ix_outbox_pending_created_at", "created_at", postgresql_where=text("published_at IS NULL")),
-    # unique per partition; across partitions by construction (`add_event`: a new uuid4 per row)
-    UniqueConstraint("event_id", "created_at", name="uq_outbox_event_id"),
-    postgresql_partition_by="RANGE (created_at)",
+    UniqueConstraint("event_id", name="uq_outbox_event_id"),
 )
 
 # The relay's own bookkeeping, beside the contract's table (0004_outbox_retry): after a failed
-# publish, the row is not claimed again before `next_attempt_at`. No foreign key since the outbox
-# is partitioned (0005): retention deletes retry rows whose outbox row is gone.
+# publish, the row is not claimed again before `next_attempt_at`.
 outbox_retry = Table(
     "outbox_retry",
     metadata,
-    Column("outbox_id", BigInteger, primary_key=True),
+    Column("outbox_id", BigInteger, ForeignKey("outbox.id", ondelete="CASCADE"), primary_key=True),
     Column("next_attempt_at", DateTime(timezone=True), nullable=False),
 )
 

@@ -8,9 +8,12 @@ from tenacity import retry, stop_after_delay, wait_fixed
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def alembic_config(database_url: str) -> Config:
+def alembic_config(database_url: str, outbox_layout: str | None = None) -> Config:
+    """`outbox_layout`: plain or partitioned, for migration 0005 (default: OUTBOX_LAYOUT, else plain)."""
     config = Config(str(ROOT / "alembic.ini"))
     config.attributes["database_url"] = database_url
+    if outbox_layout is not None:
+        config.attributes["outbox_layout"] = outbox_layout
     config.attributes["configure_logger"] = False
     return config
 

@@ -49,15 +49,15 @@ class Provisioned:
         }
 
 
-def provision(infra: Infrastructure, label: str, revision: str = "head") -> Provisioned:
-    """`revision`: the Alembic revision to migrate to (bench.scale measures the plain outbox at 0004_outbox_retry)."""
+def provision(infra: Infrastructure, label: str, revision: str = "head", outbox_layout: str | None = None) -> Provisioned:
+    """`revision`: the Alembic revision to migrate to; `outbox_layout`: plain or partitioned (migration 0005)."""
     run_id = secrets.token_hex(4)
     name = f"outbox_{label}_{run_id}"
     url = make_url(infra.database_url).set(database=name).render_as_string(hide_password=False)
     database.create_database(infra.database_url, name)
     from alembic import command
 
-    command.upgrade(database.alembic_config(url), revision)
+    command.upgrade(database.alembic_config(url, outbox_layout), revision)
     id_offset = (int(run_id, 16) % 900_000 + 100_000) * 1_000_000
     database.restart_identities(url, id_offset)
     topic, dlq = f"{label}-{run_id}.order.processed", f"{label}-{run_id}.order.processed.dlq"

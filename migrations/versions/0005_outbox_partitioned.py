@@ -33,10 +33,20 @@ script. The rows are copied under an ACCESS EXCLUSIVE lock on `outbox`: payments
 Downgrade: the plain table again with every row, `event_id` unique across the table (it fails if
 two rows share one), and the foreign key (retry rows of deleted outbox rows are deleted first).
 
+Opt-in: the table is partitioned only when the layout asked for is `partitioned`
+(`OUTBOX_LAYOUT=partitioned alembic upgrade head`, or `alembic -x outbox_layout=partitioned upgrade
+head`); with the default `plain` this revision changes nothing. Why not the default: each of the
+relay's looks on the partitioned table costs PostgreSQL three to four times what it costs on the
+plain one (planning-free, but every partition's bounds, locks and scans are opened per look; README,
+"A full outbox"), which undoes what `bench.relay_cost` measures at steady low rates. To switch an
+existing outbox: `alembic downgrade 0004_outbox_retry`, then upgrade with the layout.
+
 Revision ID: 0005_outbox_partitioned
 Revises: 0004_outbox_retry
 """
-from alembic import op
+import os
+
+from alembic import context, op
 from sqlalchemy import text
 
 revision = "0005_outbox_partitioned"
@@ -71,7 +81,27 @@ PREMAKE_DAYS = 7
 OLDEST_PARTITION_DAYS = 14
 
 
+LAYOUTS = ("plain", "partitioned")
+
+
+def _layout() -> str:
+    layout = (context.config.attributes.get("outbox_layout")
+              or context.get_x_argument(as_dictionary=True).get("outbox_layout")
+              or os.environ.get("OUTBOX_LAYOUT", "plain"))
+    if layout not in LAYOUTS:
+        raise ValueError(f"OUTBOX_LAYOUT (or -x outbox_layout) must be one of {', '.join(LAYOUTS)}, not {layout!r}")
+    return layout
+
+
+def _is_partitioned() -> bool:
+    return op.get_bind().execute(text(
+        "SELECT EXISTS (SELECT FROM pg_partitioned_table WHERE partrelid = to_regclass('outbox'))"
+    )).scalar()
+
+
 def upgrade() -> None:
+    if _layout() == "plain":
+        return
     _require_partman()
     _set_aside("outbox_plain", ["ix_outbox_pending", "ix_outbox_aggregateid", "ix_outbox_pending_key", "ix_outbox_published_at"])
     for foreign_key in _constraints("outbox_retry", "f"):
@@ -103,6 +133,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    if not _is_partitioned():
+        return
     _set_aside("outbox_partitioned", ["ix_outbox_pending", "ix_outbox_aggregateid", "ix_outbox_pending_key",
                                       "ix_outbox_published_at", "ix_outbox_pending_created_at"])
     op.execute(

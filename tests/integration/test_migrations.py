@@ -130,7 +130,7 @@ def claimable_ids(engine) -> list[int]:
 
 
 def test_partitioning_keeps_every_row_id_event_id_and_retry_and_the_relay_claims_after_it(empty_database):
-    config = database.alembic_config(empty_database)
+    config = database.alembic_config(empty_database, outbox_layout="partitioned")
     command.upgrade(config, "0004_outbox_retry")
     engine = create_engine(empty_database)
     try:
@@ -155,7 +155,7 @@ def test_partitioning_keeps_every_row_id_event_id_and_retry_and_the_relay_claims
 
 
 def test_going_back_to_the_plain_table_keeps_every_row_and_the_foreign_key(empty_database):
-    config = database.alembic_config(empty_database)
+    config = database.alembic_config(empty_database, outbox_layout="partitioned")
     command.upgrade(config, "0004_outbox_retry")
     engine = create_engine(empty_database)
     try:
@@ -193,7 +193,7 @@ def test_the_partitioned_outbox_notifies_on_insert_and_refuses_an_event_id_twice
 
     from outbox_relay.wakeup import libpq_dsn
 
-    command.upgrade(database.alembic_config(empty_database), "head")
+    command.upgrade(database.alembic_config(empty_database, outbox_layout="partitioned"), "head")
     listener = psycopg2.connect(libpq_dsn(empty_database))
     listener.autocommit = True
     engine = create_engine(empty_database)
@@ -231,4 +231,36 @@ def test_the_partitioned_outbox_notifies_on_insert_and_refuses_an_event_id_twice
         assert leaves > 9 and without == []
     finally:
         listener.close()
+        engine.dispose()
+
+
+def test_an_unknown_outbox_layout_stops_the_migration_and_changes_nothing(empty_database):
+    config = database.alembic_config(empty_database, outbox_layout="sharded")
+    command.upgrade(config, "0004_outbox_retry")
+    engine = create_engine(empty_database)
+    try:
+        write_rows(engine, 5)
+        before = snapshot(engine)
+        with pytest.raises(ValueError, match="OUTBOX_LAYOUT .* must be one of plain, partitioned, not 'sharded'"):
+            command.upgrade(config, "head")
+        assert not is_partitioned(engine)
+        assert snapshot(engine) == before
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0004_outbox_retry"
+    finally:
+        engine.dispose()
+
+
+def test_the_plain_layout_is_the_default_and_downgrading_it_changes_nothing(empty_database):
+    config = database.alembic_config(empty_database)
+    command.upgrade(config, "0004_outbox_retry")
+    engine = create_engine(empty_database)
+    try:
+        write_rows(engine, 5)
+        before = snapshot(engine)
+        command.upgrade(config, "head")
+        assert not is_partitioned(engine) and snapshot(engine) == before
+        command.downgrade(config, "0004_outbox_retry")
+        assert not is_partitioned(engine) and snapshot(engine) == before
+    finally:
         engine.dispose()

@@ -11,8 +11,22 @@ from outbox_relay.wakeup import libpq_dsn
 
 
 @pytest.fixture
-def logical_connection(database_url):
-    conn = psycopg2.connect(libpq_dsn(database_url))
+def partitioned_database_url(test_env):
+    from alembic import command
+
+    from harness import database
+
+    name = f"{test_env.database_name}_cdc"
+    url = test_env.database_url.replace(test_env.database_name, name)
+    database.create_database(test_env.base_database_url, name)
+    command.upgrade(database.alembic_config(url, outbox_layout="partitioned"), "head")
+    yield url
+    database.drop_database(test_env.base_database_url, name)
+
+
+@pytest.fixture
+def logical_connection(partitioned_database_url):
+    conn = psycopg2.connect(libpq_dsn(partitioned_database_url))
     conn.autocommit = True
     with conn.cursor() as cursor:
         cursor.execute("SELECT current_setting('wal_level'), rolreplication OR rolsuper FROM pg_roles WHERE rolname = current_user")

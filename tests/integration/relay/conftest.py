@@ -15,11 +15,17 @@ _databases = itertools.count(1)
 
 
 @pytest.fixture
-def relay_database_url(test_env):
+def outbox_layout() -> str:
+    """The outbox layout of migration 0005 for the module's relay databases (test_relay_partitions: partitioned)."""
+    return "plain"
+
+
+@pytest.fixture
+def relay_database_url(test_env, outbox_layout):
     name = f"{test_env.database_name}_relay{next(_databases)}"
     url = test_env.database_url.replace(test_env.database_name, name)
     database.create_database(test_env.base_database_url, name)
-    command.upgrade(database.alembic_config(url), "head")
+    command.upgrade(database.alembic_config(url, outbox_layout), "head")
     database.restart_identities(url, test_env.id_offset)
     yield url
     database.drop_database(test_env.base_database_url, name)

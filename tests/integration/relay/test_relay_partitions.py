@@ -4,6 +4,8 @@ import re
 import threading
 import time
 
+import pytest
+
 from sqlalchemy import text
 
 from harness.services import ServiceProcess
@@ -21,6 +23,11 @@ INSERT_ON_DAY = text(
     " RETURNING id"
 )
 
+
+
+@pytest.fixture
+def outbox_layout() -> str:
+    return "partitioned"
 
 def rows_on_day(engine, days_ago: int, rows: int, published: bool = True) -> list[int]:
     """`rows` rows in the daily partition `days_ago` days before today (made first, as pg_partman would have)."""

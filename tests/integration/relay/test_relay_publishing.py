@@ -10,7 +10,7 @@ from common.kafka_connection import parse_brokers
 from common.outbox import outbox
 from harness.waiting import wait_for
 from outbox_relay.bootstrap import build_relay
-from outbox_relay.claim import PARTITIONED, claim_batch
+from outbox_relay.claim import PLAIN, claim_batch
 from outbox_relay.mark import mark_unanswered
 from tests.integration.relay.outbox_rows import payload, retry_time, rows, write_backlog, write_event, write_events
 from tests.support.kafka import consume as read_topic
@@ -142,11 +142,7 @@ def test_claiming_reads_only_pending_rows_through_the_partial_index_however_long
         conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("VACUUM ANALYZE outbox")
     with relay_engine.connect() as conn, conn.begin():
         plan = "\n".join(
-            line for (line,) in conn.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS) " + PARTITIONED.sql, {"batch_limit": 500, "after_id": 0})
+            line for (line,) in conn.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS) " + PLAIN.sql, {"batch_limit": 500, "after_id": 0})
         )
-        # on the partitioned outbox: the partitions' own indexes of the partial indexes of pending rows
-        pending_indexes = list(conn.exec_driver_sql(
-            "SELECT inhrelid::regclass::text FROM pg_inherits"
-            " WHERE inhparent IN ('ix_outbox_pending'::regclass, 'ix_outbox_pending_created_at'::regclass)").scalars())
-    assert any(f"Index Scan using {index} on" in plan for index in pending_indexes), plan
+    assert "Index Scan using ix_outbox_pending on outbox" in plan, plan
     assert "rows=10 loops=1" in plan, plan
