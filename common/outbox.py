@@ -29,6 +29,9 @@ from common.db import driver_execute, metadata
 
 NOTIFY_CHANNEL = "outbox_pending"
 
+# ix_outbox_pending_key's predicate: pending rows, said so that no other partial index matches it.
+PENDING_KEY_PREDICATE = "coalesce(published_at, '-infinity'::timestamptz) = '-infinity'::timestamptz"
+
 # The plain table (the default). With OUTBOX_LAYOUT=partitioned, migration 0005 makes it a table
 # partitioned by day on created_at: primary key (id, created_at), event_id unique per day, and
 # outbox_retry without its foreign key; the columns and the queries stay the same.
@@ -49,7 +52,8 @@ outbox = Table(
     Column("last_error", Text, nullable=True),
     Index("ix_outbox_pending", "id", postgresql_where=text("published_at IS NULL")),
     Index("ix_outbox_aggregateid", "aggregateid"),
-    Index("ix_outbox_pending_key", "aggregateid", "id", postgresql_where=text("published_at IS NULL")),
+    # the claim's per-key probe only (its own predicate, the same rows: migration 0006)
+    Index("ix_outbox_pending_key", "aggregateid", "id", postgresql_where=text(PENDING_KEY_PREDICATE)),
     Index("ix_outbox_published_at", "published_at", postgresql_where=text("published_at IS NOT NULL")),
     UniqueConstraint("event_id", name="uq_outbox_event_id"),
 )

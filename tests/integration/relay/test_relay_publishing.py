@@ -146,3 +146,26 @@ def test_claiming_reads_only_pending_rows_through_the_partial_index_however_long
         )
     assert "Index Scan using ix_outbox_pending on outbox" in plan, plan
     assert "rows=10 loops=1" in plan, plan
+
+
+def test_the_per_key_probe_stays_on_its_index_when_the_statistics_saw_no_pending_row(relay_engine, relay_topic):
+    # the steady state: everything published when autovacuum analyzes; then a backlog arrives
+    insert = ("INSERT INTO outbox (event_id, aggregatetype, aggregateid, type, topic, payload, published_at)"
+              " SELECT gen_random_uuid(), 'order', %(key)s || g, 'order.processed', %(topic)s, '{}', %(published)s"
+              " FROM generate_series(1, %(rows)s) AS g")
+    with relay_engine.begin() as conn:
+        conn.exec_driver_sql(insert, {"key": "history-", "topic": relay_topic, "rows": 100_000, "published": datetime.now(timezone.utc)})
+    with relay_engine.connect() as conn:
+        conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("VACUUM ANALYZE outbox")
+    with relay_engine.begin() as conn:
+        conn.exec_driver_sql(insert, {"key": "backlog-", "topic": relay_topic, "rows": 1_500, "published": None})
+    with relay_engine.connect() as conn, conn.begin():
+        conn.exec_driver_sql("SET LOCAL plan_cache_mode = force_generic_plan")  # as the relay's sessions
+        conn.exec_driver_sql(PLAIN.prepare_sql)
+        plan = "\n".join(line for (line,) in conn.exec_driver_sql(
+            f"EXPLAIN (ANALYZE, BUFFERS) EXECUTE {PLAIN.name} (0, 2000)"))
+        conn.exec_driver_sql(f"DEALLOCATE {PLAIN.name}")
+    probe = [line for line in plan.splitlines() if " on outbox older " in line]
+    # on ix_outbox_pending each of the 1,500 probes walked the older pending rows: 450 ms, not 35
+    assert len(probe) == 1 and "using ix_outbox_pending_key on outbox older" in probe[0], plan
+    assert "rows=1500 loops=1" in plan, plan
