@@ -48,4 +48,4 @@ def cluster_env(service_env, cluster, cluster_topics, test_env) -> dict[str, str
 
 
 # the relay's per-test database, as in the relay's own tests
-from tests.integration.relay.conftest import relay_database_url, relay_engine  # noqa: E402,F401
+from tests.integration.relay.conftest import outbox_layout, relay_database_url, relay_engine  # noqa: E402,F401
