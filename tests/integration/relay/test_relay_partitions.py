@@ -48,6 +48,14 @@ def partitions(engine) -> set[str]:
         return set(conn.execute(text("SELECT relid::text FROM pg_partition_tree('outbox') WHERE isleaf")).scalars())
 
 
+def lock_waiters(engine) -> int:
+    """Sessions of this database waiting for a lock."""
+    with engine.connect() as conn:
+        return conn.execute(text(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )).scalar_one()
+
+
 def outbox_ids(engine) -> set[int]:
     with engine.connect() as conn:
         return set(conn.execute(text("SELECT id FROM outbox")).scalars())
@@ -98,7 +106,8 @@ def test_a_payment_waits_no_longer_than_the_lock_timeout_while_a_drop_waits_for_
     dropper = threading.Thread(target=drop)
     try:
         dropper.start()
-        time.sleep(0.1)  # the drop now waits for its lock, and a payment's insert would queue behind it
+        # the drop now waits for its lock, and a payment's insert would queue behind it
+        wait_for(lambda: lock_waiters(relay_engine) >= 1, timeout=5, interval=0.01, what="the drop waiting for its lock")
         started = time.perf_counter()
         write_events(relay_engine, relay_topic, [2])
         waited = time.perf_counter() - started
@@ -140,10 +149,9 @@ def test_the_relay_drops_an_expired_day_while_it_publishes(relay_env, relay_engi
     env, health_url = relay_process_env(relay_env, RELAY_RETENTION_HOURS=48, RELAY_RETENTION_INTERVAL_SECONDS=0.5)
     relay = ServiceProcess("outbox-relay", env=env, health_url=health_url).start()
     try:
-        for key in range(20):
+        for key in range(20):  # one row at a time, each published before the next: retention runs between
             write_events(relay_engine, relay_topic, [key])
-            time.sleep(0.05)
-        wait_for(lambda: pending_count(relay_engine) == 0, timeout=20, what="every row published")
+            wait_for(lambda: pending_count(relay_engine) == 0, timeout=20, what=f"row {key} published")
         wait_for(lambda: expired not in partitions(relay_engine), timeout=20, what="the expired day dropped")
     finally:
         assert relay.stop() == 0
