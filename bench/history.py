@@ -15,9 +15,10 @@ import time
 import psycopg2
 from sqlalchemy import Engine, text
 
+from bench import outbox_stats
 from bench.messages import ORDER_PROCESSED_SQL
 from outbox_relay.claim import PARTITIONED, PLAIN
-from outbox_relay.partitions import PARENT, is_partitioned, maintain
+from outbox_relay.partitions import LAYOUT_SQL, PARENT, is_partitioned, maintain
 from outbox_relay.retention import delete_published
 from outbox_relay.wakeup import libpq_dsn
 
@@ -59,12 +60,8 @@ def vacuum(engine: Engine) -> None:
         conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE outbox"))
 
 
-# the outbox's tables holding rows: its partitions, or the plain table itself (pg_partition_tree
-# answers nothing for a table that is not partitioned)
-_LEAVES = (
-    "(SELECT relid FROM pg_partition_tree('outbox') WHERE isleaf"
-    " UNION ALL SELECT 'outbox'::regclass WHERE (SELECT relkind FROM pg_class WHERE oid = 'outbox'::regclass) = 'r')"
-)
+# the outbox's tables holding rows: its partitions, or the plain table itself
+_LEAVES = f"({outbox_stats.LEAVES})"
 
 
 def sizes(engine: Engine) -> dict:
@@ -108,18 +105,17 @@ def explain_claim(database_url: str, batch: int, after_id: int, times: int = 5) 
     walls, executions, plan = [], [], []
     try:
         with conn.cursor() as cursor:
-            cursor.execute("SELECT relkind = 'p' FROM pg_class WHERE oid = 'outbox'::regclass")
+            cursor.execute(LAYOUT_SQL)
             statement = PARTITIONED if cursor.fetchone()[0] else PLAIN
-            PREPARE_SQL, EXECUTE_SQL = statement.prepare_sql, statement.execute_sql
-            cursor.execute(PREPARE_SQL)
+            cursor.execute(statement.prepare_sql)
             conn.commit()
             for n in range(times):
                 started = time.perf_counter()
-                cursor.execute(EXECUTE_SQL, (after_id + 2 * n * batch, batch))
+                cursor.execute(statement.execute_sql, (after_id + 2 * n * batch, batch))
                 claimed = len(cursor.fetchall())
                 walls.append((time.perf_counter() - started) * 1000)
                 conn.rollback()
-                cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + EXECUTE_SQL, (after_id + (2 * n + 1) * batch, batch))
+                cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement.execute_sql, (after_id + (2 * n + 1) * batch, batch))
                 plan = [line for (line,) in cursor.fetchall()]
                 conn.rollback()
                 executions.append(float(next(l for l in plan if l.startswith("Execution Time")).split()[2]))

@@ -10,17 +10,17 @@ import re
 from sqlalchemy import Connection, Engine, text
 
 # pg_partition_tree lists nothing for a table that is neither partitioned nor a partition
-_LEAVES = ("SELECT relid FROM pg_partition_tree('outbox') WHERE isleaf "
+LEAVES = ("SELECT relid FROM pg_partition_tree('outbox') WHERE isleaf "
            "UNION SELECT oid FROM pg_class WHERE oid = 'outbox'::regclass AND relkind = 'r'")
 
 _SIZE = text(
     "SELECT coalesce(sum(pg_total_relation_size(relid)), 0), coalesce(sum(pg_relation_size(relid)), 0), "
-    f"coalesce(sum(pg_indexes_size(relid)), 0), count(*) FROM ({_LEAVES}) AS leaves"
+    f"coalesce(sum(pg_indexes_size(relid)), 0), count(*) FROM ({LEAVES}) AS leaves"
 )
 _ACTIVITY = text(
     "SELECT coalesce(sum(n_live_tup), 0), coalesce(sum(n_dead_tup), 0), coalesce(sum(autovacuum_count), 0), "
     "coalesce(sum(autoanalyze_count), 0), coalesce(sum(vacuum_count), 0), max(last_autovacuum) "
-    f"FROM pg_stat_user_tables WHERE relid IN ({_LEAVES})"
+    f"FROM pg_stat_user_tables WHERE relid IN ({LEAVES})"
 )
 _ROWS = text("SELECT count(*), count(*) FILTER (WHERE published_at IS NULL) FROM outbox")
 
@@ -67,7 +67,7 @@ def set_autovacuum(engine: Engine, options: dict[str, float]) -> None:
         return
     settings = ", ".join(f"{name} = {int(value) if value.is_integer() else value}" for name, value in options.items())
     with engine.begin() as conn:
-        for (leaf,) in conn.execute(text(f"SELECT relid::regclass::text FROM ({_LEAVES}) AS leaves")):
+        for (leaf,) in conn.execute(text(f"SELECT relid::regclass::text FROM ({LEAVES}) AS leaves")):
             conn.execute(text(f"ALTER TABLE {leaf} SET ({settings})"))
 
 
@@ -75,4 +75,4 @@ def reloptions(engine: Engine) -> dict[str, list[str]]:
     """Each leaf's storage parameters as PostgreSQL holds them."""
     with engine.connect() as conn:
         return {name: list(options or []) for name, options in conn.execute(text(
-            f"SELECT c.oid::regclass::text, c.reloptions FROM pg_class c WHERE c.oid IN ({_LEAVES}) ORDER BY 1"))}
+            f"SELECT c.oid::regclass::text, c.reloptions FROM pg_class c WHERE c.oid IN ({LEAVES}) ORDER BY 1"))}

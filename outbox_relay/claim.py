@@ -47,6 +47,7 @@ from sqlalchemy.dialects import postgresql
 
 from common.db import driver_execute
 from common.outbox import PENDING_KEY_PREDICATE, outbox, outbox_retry
+from outbox_relay.partitions import LAYOUT_SQL
 
 _older = outbox.alias("older")
 _pending = outbox.alias("pending")
@@ -138,10 +139,7 @@ class ClaimStatement(NamedTuple):
 
 PLAIN = ClaimStatement.of(bounded=False, name="outbox_relay_claim")
 PARTITIONED = ClaimStatement.of(bounded=True, name="outbox_relay_claim_partitioned")
-# the plain table's statement under its old names (benchmarks and tests of the plain layout)
-CLAIM_SQL, PREPARED_NAME, PREPARE_SQL, EXECUTE_SQL = PLAIN.sql, PLAIN.name, PLAIN.prepare_sql, PLAIN.execute_sql
 _LAYOUT = "outbox_layout"
-_IS_PARTITIONED = "SELECT relkind = 'p' FROM pg_class WHERE oid = 'outbox'::regclass"
 
 
 def statement_for(conn: Connection) -> ClaimStatement:
@@ -149,7 +147,7 @@ def statement_for(conn: Connection) -> ClaimStatement:
     when the pool opens it; a connection opened after migration 0005 gets the bounded claim)."""
     info = conn.connection.info
     if _LAYOUT not in info:
-        cursor = driver_execute(conn, _IS_PARTITIONED)
+        cursor = driver_execute(conn, LAYOUT_SQL)
         try:
             info[_LAYOUT] = PARTITIONED if cursor.fetchone()[0] else PLAIN
         finally:

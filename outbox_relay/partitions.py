@@ -22,7 +22,9 @@ from sqlalchemy.exc import OperationalError
 
 PARENT = "public.outbox"
 DEFAULT_PARTITION = "outbox_default"
-_LAYOUT = text("SELECT relkind = 'p' FROM pg_class WHERE oid = 'outbox'::regclass")
+# true when the outbox is partitioned (migration 0005 with OUTBOX_LAYOUT=partitioned)
+LAYOUT_SQL = "SELECT relkind = 'p' FROM pg_class WHERE oid = 'outbox'::regclass"
+_LAYOUT = text(LAYOUT_SQL)
 _EXPIRED = text(
     "SELECT p.partition_tablename, i.child_start_time"
     " FROM partman.show_partitions(:parent) AS p,"
