@@ -268,7 +268,7 @@ def write_report(stamp: str, by_layout: dict[str, dict]) -> None:
     if len(by_layout) > 1:
         report += ["Layouts side by side:", "", *comparison(by_layout), ""]
     for name, layout_result in by_layout.items():
-        report += [f"## {name} (alembic {LAYOUTS[name]})", "", *markdown(layout_result), ""]
+        report += [f"## {name} (OUTBOX_LAYOUT={name})", "", *markdown(layout_result), ""]
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"scale-{stamp}.json").write_text(json.dumps(result, indent=2, default=str))
     (RESULTS / f"scale-{stamp}.md").write_text("\n".join(report))

@@ -20,3 +20,14 @@ def test_ratios_are_to_the_first_size_and_the_latency_is_taken_from_the_commit()
 def test_the_report_keeps_the_last_sizes_claim_plan():
     result = scale.summarise([_size(0, [20_000], 50.0), _size(2_000_000, [19_000], 55.0)], 100_000, 300.0, 10.0)
     assert "Execution Time: 41 ms" in "\n".join(scale.markdown({**result, "long_transaction": []}))
+
+
+def test_the_report_of_two_layouts_is_written_with_both(tmp_path, monkeypatch):
+    monkeypatch.setattr(scale, "RESULTS", tmp_path)
+    by_layout = {name: {**scale.summarise([_size(0, [20_000], 50.0), _size(2_000_000, [19_000], 55.0)], 100_000, 300.0, 10.0),
+                        "long_transaction": []}
+                 for name in ("plain", "partitioned")}
+    scale.write_report("20990101T000000Z", by_layout)
+    report = (tmp_path / "scale-20990101T000000Z.md").read_text()
+    assert "## plain (OUTBOX_LAYOUT=plain)" in report and "## partitioned (OUTBOX_LAYOUT=partitioned)" in report
+    assert (tmp_path / "scale-20990101T000000Z.json").exists()
