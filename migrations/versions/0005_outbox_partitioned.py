@@ -35,10 +35,11 @@ two rows share one), and the foreign key (retry rows of deleted outbox rows are 
 
 Opt-in: the table is partitioned only when the layout asked for is `partitioned`
 (`OUTBOX_LAYOUT=partitioned alembic upgrade head`, or `alembic -x outbox_layout=partitioned upgrade
-head`); with the default `plain` this revision changes nothing. Why not the default: each of the
-relay's looks on the partitioned table costs PostgreSQL three to four times what it costs on the
-plain one (planning-free, but every partition's bounds, locks and scans are opened per look; README,
-"A full outbox"), which undoes what `bench.relay_cost` measures at steady low rates. To switch an
+head`); with the default `plain` this revision changes nothing. Why not the default: it weakens
+DESIGN.md's outbox (`event_id` unique per day, the primary key `(id, created_at)`), needs pg_partman,
+and each of the relay's looks costs PostgreSQL more (every partition is locked and its pending
+bounds read per look: about a fifth more PostgreSQL CPU in all at 100-500 rows/s; README, "A full
+outbox"). To switch an
 existing outbox: `alembic downgrade 0004_outbox_retry`, then upgrade with the layout.
 
 Revision ID: 0005_outbox_partitioned
