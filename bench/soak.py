@@ -65,6 +65,10 @@ class Plan:
     long_transaction_window: int = 3  # 1-based; 0: none
     autovacuum: dict = field(default_factory=dict)
     probe_s: float = 15.0
+    # payable orders spread over this many users and product options (bench/dataset.py): every
+    # payment updates one balance and one stock row, rows whose versions a long transaction keeps too
+    users: int = 50
+    options: int = 8
 
     @property
     def windows(self) -> int:
@@ -172,7 +176,7 @@ def soak(plan: Plan, infra: Infrastructure, run_: Provisioned) -> dict:
     """The soak on a provisioned run (its database is left as it is at the end, for the caller to check)."""
     engine = create_engine(run_.database_url)
     per_window = int(plan.rate * plan.window_s)
-    orders = payable_orders(run_.database_url, per_window * plan.windows + 10)
+    orders = payable_orders(run_.database_url, per_window * plan.windows + 10, users_count=plan.users, options_count=plan.options)
     if plan.minutes > 40:  # payable orders live an hour
         with engine.begin() as conn:
             conn.execute(text("UPDATE orders SET expires_at = now() + make_interval(mins => :m) WHERE status = 'PENDING'"),
@@ -266,13 +270,16 @@ def markdown(result: dict) -> list[str]:
              f"{plan['retention_interval_s']:g} s; autovacuum of the outbox: "
              f"{', '.join(f'{k}={v:g}' for k, v in plan['autovacuum'].items()) or 'PostgreSQL defaults'}. "
              f"End-to-end = commit → Redis write. Claim = the relay's prepared claim, probed every {plan['probe_s']:g} s "
-             "(median and max of the window). Sizes and tuples at the window's end.", "",
-             "| window | offered/s | achieved/s | e2e p50 / p99 ms | outbox MB (heap / indexes) | rows (pending) | "
+             "(median and max of the window). Payment p99 = the API's answer, from the payment's scheduled time "
+             f"(queueing in the client counts); {plan.get('users', 50)} users and {plan.get('options', 8)} product options "
+             "share the payments. Sizes and tuples at the window's end.", "",
+             "| window | offered/s | achieved/s | e2e p50 / p99 ms | payment p99 ms | outbox MB (heap / indexes) | rows (pending) | "
              "live / dead tuples | autovacuum / autoanalyze | claim ms median / max | long tx open s | load |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for w in result["windows"]:
         lines.append(
             f"| {w['window']} | {w['offered_per_s']:g} | {w['achieved_per_s']} | {w.get('e2e_p50_ms')} / {w.get('e2e_p99_ms')} | "
+            f"{w.get('payment_p99_ms')} | "
             f"{_mb(w['total_bytes'])} ({_mb(w['heap_bytes'])} / {_mb(w['index_bytes'])}) | {w['rows']:,} ({w['pending_rows']:,}) | "
             f"{w['live_tuples']:,} / {w['dead_tuples']:,} | {w['autovacuums']} / {w['autoanalyzes']} | "
             f"{w['claim_ms_median']} / {w['claim_ms_max']} | {w['long_transaction_open_s']:g} | {w['load_average'][0]} |")
@@ -305,15 +312,17 @@ def markdown(result: dict) -> list[str]:
 @click.option("--long-transaction-window", default=3, show_default=True, help="Window (1-based) whose start opens it.")
 @click.option("--autovacuum", default="", help="The outbox's autovacuum parameters, e.g. scale_factor=0,threshold=10000,cost_delay=0.")
 @click.option("--probe-seconds", default=15.0, show_default=True, help="Interval of the claim probe.")
+@click.option("--users", default=50, show_default=True, help="Users the payable orders belong to (one balance row each).")
+@click.option("--options", default=8, show_default=True, help="Product options they buy (one stock row each).")
 @click.option("--quick", is_flag=True, help="6 minutes, windows of 1, retention 1 minute, long transaction 1 minute.")
 def main(minutes, window_minutes, rate, retention_minutes, retention_interval_seconds, long_transaction_minutes,
-         long_transaction_window, autovacuum, probe_seconds, quick) -> None:
+         long_transaction_window, autovacuum, probe_seconds, users, options, quick) -> None:
     base = QUICK if quick else Plan()
     plan = Plan(minutes=minutes or base.minutes, window_minutes=window_minutes or base.window_minutes, rate=rate,
                 retention_minutes=retention_minutes or base.retention_minutes, retention_interval_s=retention_interval_seconds,
                 long_transaction_minutes=base.long_transaction_minutes if long_transaction_minutes is None else long_transaction_minutes,
                 long_transaction_window=long_transaction_window, autovacuum=outbox_stats.autovacuum_options(autovacuum),
-                probe_s=probe_seconds)
+                probe_s=probe_seconds, users=users, options=options)
     load_at_start = [round(x, 2) for x in os.getloadavg()]
     result = run(plan)
     result.update({"load_average_at_start": load_at_start, "load_average_at_end": [round(x, 2) for x in os.getloadavg()]})

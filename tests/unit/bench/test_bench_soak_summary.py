@@ -17,7 +17,7 @@ def test_the_size_is_compared_with_the_first_window_after_the_retention_period()
     assert result["targets"] == {"size_last_to_first_after_retention": 1.1, "size_reference_window": 2,
                                  "p99_last_to_first": 1.2}
     assert result["deleted_by_retention"] == 270_000
-    assert "| 4 | 300 | 299.0 | 10.0 / 48.0 | 110 (77 / 33) |" in "\n".join(soak.markdown(result))
+    assert "| 4 | 300 | 299.0 | 10.0 / 48.0 | 20.0 | 110 (77 / 33) |" in "\n".join(soak.markdown(result))
 
 
 def test_the_probes_around_the_long_transaction_are_listed_from_its_start():
