@@ -48,6 +48,16 @@ def partitions(engine) -> set[str]:
         return set(conn.execute(text("SELECT relid::text FROM pg_partition_tree('outbox') WHERE isleaf")).scalars())
 
 
+def explain_claim(engine, limit: int) -> list[str]:
+    """The relay's partitioned claim under EXPLAIN (ANALYZE, BUFFERS), generic plan as the relay runs it, rolled back."""
+    with engine.connect() as conn, conn.begin():
+        conn.exec_driver_sql("SET LOCAL plan_cache_mode = force_generic_plan")
+        conn.exec_driver_sql(PARTITIONED.prepare_sql)
+        plan = [line for (line,) in conn.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS) " + PARTITIONED.execute_sql, (0, limit))]
+        conn.rollback()
+    return plan
+
+
 def lock_waiters(engine) -> int:
     """Sessions of this database waiting for a lock."""
     with engine.connect() as conn:
@@ -128,11 +138,7 @@ def test_the_claim_reads_only_the_partitions_that_hold_pending_rows(relay_engine
     with relay_engine.connect() as conn:
         conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("VACUUM ANALYZE outbox")
         today = conn.execute(text("SELECT DISTINCT tableoid::regclass::text FROM outbox WHERE published_at IS NULL")).scalar_one()
-    with relay_engine.connect() as conn, conn.begin():
-        conn.exec_driver_sql("SET LOCAL plan_cache_mode = force_generic_plan")
-        conn.exec_driver_sql(PARTITIONED.prepare_sql)
-        plan = [line for (line,) in conn.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS) " + PARTITIONED.execute_sql, (0, 500))]
-        conn.rollback()
+    plan = explain_claim(relay_engine, limit=500)
 
     text_plan = "\n".join(plan)
     assert "rows=20 loops=1" in text_plan, text_plan
@@ -161,11 +167,7 @@ def test_the_claim_walks_the_pending_rows_in_id_order_up_to_its_limit_whatever_t
         ))
     with relay_engine.connect() as conn:
         conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("VACUUM ANALYZE outbox")
-    with relay_engine.connect() as conn, conn.begin():
-        conn.exec_driver_sql("SET LOCAL plan_cache_mode = force_generic_plan")
-        conn.exec_driver_sql(PARTITIONED.prepare_sql)
-        plan = [line for (line,) in conn.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS) " + PARTITIONED.execute_sql, (0, 500))]
-        conn.rollback()
+    plan = explain_claim(relay_engine, limit=500)
 
     text_plan = "\n".join(plan)
     assert "rows=500 loops=1" in text_plan, text_plan
