@@ -2,7 +2,7 @@
 the engine factory, and `driver_execute` for the few hot statements that skip SQLAlchemy's execution."""
 from typing import Any
 
-from sqlalchemy import Connection, MetaData, create_engine
+from sqlalchemy import Connection, MetaData, create_engine, make_url
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
@@ -17,8 +17,12 @@ NAMING_CONVENTION = {
 metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-def make_engine(url: str, **kwargs) -> Engine:
+def make_engine(url: str, application_name: str | None = None, **kwargs) -> Engine:
+    """An engine whose sessions carry `application_name` in pg_stat_activity (unless the URL names one):
+    an operator sees which service holds a lock, waits or burns CPU, and the soak attributes CPU by it."""
     kwargs.setdefault("pool_pre_ping", True)
+    if application_name and "application_name" not in make_url(url).query:
+        kwargs["connect_args"] = {"application_name": application_name, **kwargs.get("connect_args", {})}
     return create_engine(url, **kwargs)
 
 

@@ -24,6 +24,7 @@ from outbox_relay.config import Settings
 def build_engine(settings: Settings) -> Engine:
     engine = make_engine(
         settings.database_url,
+        application_name="outbox_relay",  # in pg_stat_activity, as its LISTEN session (wakeup.py)
         pool_size=3,  # the batch in flight, the next one being claimed, housekeeping
         max_overflow=2,
         # no `SELECT 1` before every checkout (one more round trip per drain): a connection found dead

@@ -35,6 +35,8 @@ class Wakeup:
 
     def __init__(self, database_url: str, signal_socket: socket.socket | None = None, listen: bool = True):
         self._dsn = libpq_dsn(database_url)
+        # named like the relay's other sessions in pg_stat_activity, unless the URL names them
+        self._named = {} if "application_name" in make_url(database_url).query else {"application_name": "outbox_relay"}
         self._signal_socket = signal_socket
         self._listen = listen
         self._conn = None
@@ -97,7 +99,7 @@ class Wakeup:
             except psycopg2.Error:
                 self.close()
         try:
-            self._conn = psycopg2.connect(self._dsn, connect_timeout=5)
+            self._conn = psycopg2.connect(self._dsn, connect_timeout=5, **self._named)
             self._conn.set_isolation_level(psycopg2.extensions.ISOLATION_LEVEL_AUTOCOMMIT)
             return self._listen_on(self._conn)
         except psycopg2.Error as error:

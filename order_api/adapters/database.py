@@ -29,6 +29,7 @@ def engine_for(settings: Settings) -> Engine:
     """
     return make_engine(
         settings.database_url,
+        application_name="order_api",
         pool_pre_ping=False,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
