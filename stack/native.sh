@@ -20,6 +20,8 @@
 # STACK_PG_WAL_LEVEL (default replica): logical lets a CDC connector read the outbox (the role
 # `outbox` then gets REPLICATION), as bench.relay_cost's Debezium comparison needs; PostgreSQL takes
 # it at start: `stack/native.sh stop postgres; STACK_PG_WAL_LEVEL=logical stack/native.sh start postgres`.
+# STACK_PG_SHARED_BUFFERS (default 1GB; PostgreSQL's own is 128MB): PostgreSQL's page cache, also taken
+# at start; README "A full outbox" has what it does to the claim with 20 million rows of history.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -33,6 +35,7 @@ RUN_DIR="$STACK_DIR/run"
 
 STACK_PG_PORT="${STACK_PG_PORT:-5432}"
 STACK_PG_WAL_LEVEL="${STACK_PG_WAL_LEVEL:-replica}"
+STACK_PG_SHARED_BUFFERS="${STACK_PG_SHARED_BUFFERS:-1GB}"
 STACK_REDIS_PORT="${STACK_REDIS_PORT:-6379}"
 STACK_KAFKA_PORT="${STACK_KAFKA_PORT:-9092}"
 STACK_KAFKA_CONTROLLER_PORT="${STACK_KAFKA_CONTROLLER_PORT:-9093}"
@@ -327,7 +330,7 @@ start_postgres() {
   pg_prepare_dirs
   pg_init
   as_postgres "$(pg_bin)/pg_ctl" -D "$PG_DATA" -l "$LOG_DIR/postgres.log" -w -t 60 start -o \
-    "-p $STACK_PG_PORT -k $PG_SOCKET -c listen_addresses=127.0.0.1 -c max_connections=300 -c track_commit_timestamp=on -c wal_level=$STACK_PG_WAL_LEVEL" \
+    "-p $STACK_PG_PORT -k $PG_SOCKET -c listen_addresses=127.0.0.1 -c max_connections=300 -c track_commit_timestamp=on -c wal_level=$STACK_PG_WAL_LEVEL -c shared_buffers=$STACK_PG_SHARED_BUFFERS" \
     >/dev/null || { tail -n 25 "$LOG_DIR/postgres.log" >&2; die "postgres did not start; see $LOG_DIR/postgres.log"; }
   record_pid postgres "$(head -n 1 "$PG_DATA/postmaster.pid")"
   wait_healthy postgres 60 pg_healthy
