@@ -100,7 +100,8 @@ def explain_claim(database_url: str, batch: int, after_id: int, times: int = 5) 
     """The relay's own prepared claim (generic plan, as its sessions run it) on the pending rows
     above `after_id`, each time in a transaction rolled back and each time on a batch of its own (a
     rolled-back claim leaves dead row versions that the next claim of the same rows would walk):
-    wall milliseconds, EXPLAIN (ANALYZE, BUFFERS) execution milliseconds, and the last plan."""
+    wall milliseconds, EXPLAIN (ANALYZE, BUFFERS, WAL) execution milliseconds, the last plan and its
+    statement's buffer and WAL totals (`totals`)."""
     conn = psycopg2.connect(libpq_dsn(database_url), options="-c plan_cache_mode=force_generic_plan")
     walls, executions, plan = [], [], []
     try:
@@ -115,7 +116,7 @@ def explain_claim(database_url: str, batch: int, after_id: int, times: int = 5) 
                 claimed = len(cursor.fetchall())
                 walls.append((time.perf_counter() - started) * 1000)
                 conn.rollback()
-                cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement.execute_sql, (after_id + (2 * n + 1) * batch, batch))
+                cursor.execute("EXPLAIN (ANALYZE, BUFFERS, WAL) " + statement.execute_sql, (after_id + (2 * n + 1) * batch, batch))
                 plan = [line for (line,) in cursor.fetchall()]
                 conn.rollback()
                 executions.append(float(next(l for l in plan if l.startswith("Execution Time")).split()[2]))
@@ -123,7 +124,17 @@ def explain_claim(database_url: str, batch: int, after_id: int, times: int = 5) 
         conn.close()
     return {"rows_claimed": claimed, "claim_ms": round(statistics.median(walls), 2),
             "claim_ms_runs": [round(w, 2) for w in walls], "explain_execution_ms": round(statistics.median(executions), 2),
-            "partitions": partitions_in_plan(plan), "plan": plan}
+            "partitions": partitions_in_plan(plan), "totals": plan_totals(plan), "plan": plan}
+
+
+def plan_totals(plan: list[str]) -> dict:
+    """The statement's buffers (shared hit/read/dirtied/written) and WAL (records, fpi = full-page
+    images, bytes): the top node's lines, the first of each kind in EXPLAIN's text."""
+    totals = {}
+    for kind, prefix in (("buffers", "Buffers: shared "), ("wal", "WAL: ")):
+        line = next((l.strip() for l in plan if l.strip().startswith(prefix)), "")
+        totals[kind] = {k: int(v) for k, v in (pair.split("=") for pair in line[len(prefix):].split() if "=" in pair)}
+    return totals
 
 
 def partitions_in_plan(plan: list[str]) -> dict:

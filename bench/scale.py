@@ -37,7 +37,7 @@ import click
 import psycopg2
 from sqlalchemy import create_engine
 
-from bench import e2e_latency, history, relay_drain
+from bench import e2e_latency, history, machine, relay_drain
 from bench.dataset import payable_orders
 from common.kafka_admin import delete_topics, ensure_topics
 from harness import database
@@ -178,7 +178,7 @@ def summarise(results: list[dict], rows: int, rate: float, seconds: float) -> di
             "history_rows": r["history_rows"], "drain_rows_per_s": drain, "drain_ratio": round(drain / first_rate, 3),
             "drain_to_control": r["drain_to_control"], "control_rows_per_s": statistics.median(r["control_rows_per_s"]),
             "claim_ms_per_batch": r["claim"]["claim_ms"], "claim_explain_ms": r["claim"]["explain_execution_ms"],
-            "claim_partitions": r["claim"].get("partitions"),
+            "claim_partitions": r["claim"].get("partitions"), "claim_totals": r["claim"].get("totals"),
             "retention_rows_per_s": r["retention_rows_per_s"],
             "e2e_p50_ms": p50, "e2e_p99_ms": p99, "e2e_p99_ratio": round(p99 / first_p99, 3) if p99 and first_p99 else None,
             "e2e_p50_ratio": round(p50 / first_p50, 3) if p50 and first_p50 else None,
@@ -199,6 +199,14 @@ def markdown(result: dict) -> list[str]:
         lines.append(f"| {t['history_rows']:,} | {t['drain_rows_per_s']:,} | {t['drain_ratio']} | {t['drain_to_control']} | "
                      f"{t['claim_ms_per_batch']} | {t['retention_rows_per_s']:,} | {t['e2e_p50_ms']} | {t['e2e_p99_ms']} | "
                      f"{t['e2e_p99_ratio']} | {t['table_gb']} | {t['mb_per_million_rows']} | {t['load_average_after'][0]} |")
+    if any(t.get("claim_totals") for t in result["table"]):
+        lines += ["", "What one claim of a batch touched (EXPLAIN (ANALYZE, BUFFERS, WAL); fpi = full-page images, "
+                  "the whole 8 kB page written to the WAL on its first change after a checkpoint):", "",
+                  "| history rows | buffers hit | read | dirtied | written | WAL records | fpi | WAL MB |", "|---|---|---|---|---|---|---|---|"]
+        for t in result["table"]:
+            b, w = (t.get("claim_totals") or {}).get("buffers", {}), (t.get("claim_totals") or {}).get("wal", {})
+            lines.append(f"| {t['history_rows']:,} | {b.get('hit', 0):,} | {b.get('read', 0):,} | {b.get('dirtied', 0):,} | "
+                         f"{b.get('written', 0):,} | {w.get('records', 0):,} | {w.get('fpi', 0):,} | {w.get('bytes', 0) / 1e6:.1f} |")
     if result.get("long_transaction"):
         lines += ["", f"Successive drains of {result['rows']:,} rows while another session holds a snapshot open "
                   f"(idle in transaction), with {result['sizes'][-1]['history_rows']:,} rows of history:", "",
@@ -255,16 +263,19 @@ def main(layouts: str, history: str, rows: int, rounds: int, repeats: int, rate:
         raise click.BadParameter(f"unknown layouts {unknown}; choose from {sorted(LAYOUTS)}")
     by_layout = {}
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    infra = Infrastructure.from_environment()
+    described = machine.describe(infra.database_url, infra.redis_url)
     for name in names:
         click.echo(f"layout {name}", err=True)
-        by_layout[name] = run(sizes, rows, rounds, repeats, rate, seconds, long_rounds=long_rounds, outbox_layout=name)
-        write_report(stamp, by_layout)  # after each layout, so a run cut short keeps what it measured
+        by_layout[name] = run(sizes, rows, rounds, repeats, rate, seconds, infra=infra, long_rounds=long_rounds, outbox_layout=name)
+        write_report(stamp, by_layout, described)  # after each layout, so a run cut short keeps what it measured
 
 
-def write_report(stamp: str, by_layout: dict[str, dict]) -> None:
+def write_report(stamp: str, by_layout: dict[str, dict], described: dict) -> None:
     result = {**next(iter(by_layout.values())), "layouts": by_layout} if len(by_layout) == 1 else {"layouts": by_layout}
     result["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
-    report = [f"# Outbox history scale {stamp}", ""]
+    result["machine"] = described
+    report = [f"# Outbox history scale {stamp}", "", f"Machine: {machine.caption(described)}.", ""]
     if len(by_layout) > 1:
         report += ["Layouts side by side:", "", *comparison(by_layout), ""]
     for name, layout_result in by_layout.items():
