@@ -41,7 +41,7 @@ import click
 import psycopg2
 from sqlalchemy import create_engine, text
 
-from bench import history, outbox_stats
+from bench import cpu_share, history, outbox_stats
 from bench.dataset import payable_orders
 from bench.e2e_latency import KeyspaceStamps, commit_times, from_commit, latencies, wait_for_keys
 from bench.payment_load import measure
@@ -142,7 +142,7 @@ def _reading(engine) -> dict:
 
 
 def _window(n: int, load: dict, began: float, ended: float, before: dict, after: dict, probes: list[dict],
-            holder: LongTransaction | None) -> dict:
+            holder: LongTransaction | None, cpu: dict) -> dict:
     mine = [p for p in probes if began <= p["at"] < ended]
     claims = [p["claim_ms"] for p in mine]
     return {
@@ -155,7 +155,7 @@ def _window(n: int, load: dict, began: float, ended: float, before: dict, after:
         "claim_ms_median": round(statistics.median(claims), 2) if claims else None,
         "claim_ms_max": max(claims, default=None), "probes": mine,
         "long_transaction_open_s": _overlap(holder, began, ended),
-        "load_average": [round(x, 2) for x in os.getloadavg()],
+        "load_average": [round(x, 2) for x in os.getloadavg()], "cpu": cpu,
     }
 
 
@@ -184,10 +184,13 @@ def soak(plan: Plan, infra: Infrastructure, run_: Provisioned) -> dict:
     outbox_stats.set_autovacuum(engine, plan.autovacuum)
     pipeline = Pipeline({**run_.service_env(infra, infra.brokers), **plan.relay_env()}, log_prefix=f"bench-soak-{run_.run_id}")
     probe = ClaimProbe(run_.database_url, Settings().batch_size, plan.probe_s)
-    holder, windows, outcomes_of = None, [], []
+    holder, windows, outcomes_of, cpu = None, [], [], None
     try:
         pipeline.start()
         probe.start()
+        cpu = cpu_share.CpuShare(libpq_dsn(run_.database_url),
+                                 {name: service.process.pid for name, service in pipeline.services.items()})
+        cpu.start()
         with KeyspaceStamps(infra.redis_url) as stamps:
             before = _reading(engine)
             for n in range(1, plan.windows + 1):
@@ -197,7 +200,9 @@ def soak(plan: Plan, infra: Infrastructure, run_: Provisioned) -> dict:
                 batch = orders[(n - 1) * per_window:n * per_window]
                 load, outcomes = measure(pipeline.api_port, batch, plan.rate, plan.window_s)
                 after = _reading(engine)
-                windows.append(_window(n, load, began, time.time(), before, after, probe.samples, holder))
+                ended = time.time()
+                windows.append(_window(n, load, began, ended, before, after, probe.samples, holder,
+                                       cpu_share.share(cpu.samples, began, ended)))
                 outcomes_of.append(outcomes)
                 before = after
                 click.echo(_progress(windows[-1]), err=True)
@@ -210,10 +215,14 @@ def soak(plan: Plan, infra: Infrastructure, run_: Provisioned) -> dict:
         end, options = _reading(engine), outbox_stats.reloptions(engine)
     finally:
         probe.stop.set()
+        if cpu is not None:
+            cpu.stop.set()
         if holder is not None:
             holder.end()
         pipeline.stop()
         probe.join(timeout=60)
+        if cpu is not None:
+            cpu.join(timeout=60)
         engine.dispose()
     long_transaction = None
     if holder is not None:
@@ -296,9 +305,30 @@ def markdown(result: dict) -> list[str]:
                   "| minute | claim ms | EXPLAIN ms | dead tuples | buffers |", "|---|---|---|---|---|"]
         lines += [f"| {(p['at'] - began) / 60:+.1f} | {p['claim_ms']} | {p['explain_ms']} | {p['dead_tuples']:,} | {p['buffers']} |"
                   for p in probes]
+    lines += _cpu_table(result["windows"])
     slowest = max(probes, key=lambda p: p["claim_ms"], default=None)
     if slowest and slowest.get("plan"):
         lines += ["", f"The slowest probe's plan ({slowest['claim_ms']} ms):", "", "```", *slowest["plan"], "```"]
+    return lines
+
+
+def _cpu_table(windows: list[dict], top: int = 8) -> list[str]:
+    """Cores used per window by the groups that used most over the soak, and what the API's sessions waited on."""
+    totals: dict[str, float] = {}
+    for w in windows:
+        for group, cores in (w.get("cpu") or {}).get("cores", {}).items():
+            totals[group] = totals.get(group, 0.0) + cores
+    if not totals:
+        return []
+    groups = sorted(totals, key=totals.get, reverse=True)[:top]
+    lines = ["", f"Where the CPU went (cores used, of {os.cpu_count()}; bench/cpu_share.py), and the API's active "
+             "database sessions by wait event (samples every 2 s):", "",
+             f"| window | {' | '.join(groups)} | all | API sessions waiting on |", "|---|" + "---|" * (len(groups) + 2)]
+    for w in windows:
+        cores = (w.get("cpu") or {}).get("cores", {})
+        waits = ", ".join(f"{event} {count}" for event, count in (w.get("cpu") or {}).get("api_waits", {}).items())
+        lines.append(f"| {w['window']} | {' | '.join(f'{cores.get(g, 0):.2f}' for g in groups)} | "
+                     f"{sum(cores.values()):.2f} | {waits or '-'} |")
     return lines
 
 
