@@ -41,7 +41,7 @@ import click
 import psycopg2
 from sqlalchemy import create_engine, text
 
-from bench import cpu_share, history, outbox_stats
+from bench import cpu_share, history, machine, outbox_stats
 from bench.dataset import payable_orders
 from bench.e2e_latency import KeyspaceStamps, commit_times, from_commit, latencies, wait_for_keys
 from bench.payment_load import measure
@@ -354,12 +354,16 @@ def main(minutes, window_minutes, rate, retention_minutes, retention_interval_se
                 long_transaction_window=long_transaction_window, autovacuum=outbox_stats.autovacuum_options(autovacuum),
                 probe_s=probe_seconds, users=users, options=options)
     load_at_start = [round(x, 2) for x in os.getloadavg()]
-    result = run(plan)
+    infra = Infrastructure.from_environment()
+    described = machine.describe(infra.database_url, infra.redis_url)
+    result = run(plan, infra)
+    result["machine"] = described
     result.update({"load_average_at_start": load_at_start, "load_average_at_end": [round(x, 2) for x in os.getloadavg()]})
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"soak-{stamp}.json").write_text(json.dumps(result, indent=2, default=str))
-    (RESULTS / f"soak-{stamp}.md").write_text("\n".join([f"# Outbox soak {stamp}", "", *markdown(result), ""]))
+    (RESULTS / f"soak-{stamp}.md").write_text("\n".join([f"# Outbox soak {stamp}", "", f"Machine: {machine.caption(described)}.", "",
+                                                        *markdown(result), ""]))
     click.echo("\n".join(markdown(result)))
     click.echo(f"wrote {RESULTS / f'soak-{stamp}.json'}")
 
