@@ -35,12 +35,23 @@ def _group(application_name: str, backend_type: str) -> str:
     return "postgres: background"
 
 
+def _stack_pids(*names: str) -> dict[str, int]:
+    """The stack's components that have a pid file (a three-node Kafka has kafka-1..3 instead: not counted)."""
+    pids = {}
+    for name in names:
+        try:
+            pids[name] = pid_of(name)
+        except (FileNotFoundError, ValueError):
+            continue
+    return pids
+
+
 class CpuShare(threading.Thread):
     def __init__(self, dsn: str, processes: dict[str, int], interval_s: float = 2.0):
         """`processes`: name -> pid of what to count besides PostgreSQL (each with its live children)."""
         super().__init__(daemon=True)
         self.dsn, self.interval_s = dsn, interval_s
-        self.processes = {"kafka": pid_of("kafka"), "redis": pid_of("redis"), **processes}
+        self.processes = {**_stack_pids("kafka", "redis"), **processes}
         self.postmaster = pid_of("postgres")
         self.samples: list[dict] = []
         self.stop = threading.Event()

@@ -43,6 +43,8 @@ def test_every_window_has_its_figures(soaked):
         assert window["achieved_per_s"] > 0 and window["e2e_p99_ms"] is not None
         assert window["total_bytes"] > window["heap_bytes"] > 0 and window["index_bytes"] > 0
         assert window["claim_ms_median"] is not None and window["autovacuums"] >= 0
+        cores = window["cpu"]["cores"]  # where the CPU went: the API and its own PostgreSQL sessions by name
+        assert cores["order-api"] > 0 and cores["postgres: order_api"] > 0 and cores["relay-1"] > 0
 
 
 def test_every_paid_order_reaches_redis(soaked, redis_client):
