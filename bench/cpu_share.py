@@ -86,9 +86,10 @@ class CpuShare(threading.Thread):
                 per_process[name] = tree_cpu_seconds(pid)
             except FileNotFoundError:
                 continue
-        exited = cpu_seconds(self.postmaster, with_exited_children=True) - cpu_seconds(self.postmaster)
+        postmaster = cpu_seconds(self.postmaster)
+        exited = cpu_seconds(self.postmaster, with_exited_children=True) - postmaster
         return {"at": time.time(), "per_pid": per_pid, "per_process": per_process,
-                "postmaster": cpu_seconds(self.postmaster), "exited": exited, "waits": dict(waits)}
+                "postmaster": postmaster, "exited": exited, "waits": dict(waits)}
 
 
 def _spent(last: dict, now: dict) -> dict[str, float]:

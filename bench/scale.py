@@ -204,7 +204,8 @@ def markdown(result: dict) -> list[str]:
                   "the whole 8 kB page written to the WAL on its first change after a checkpoint):", "",
                   "| history rows | buffers hit | read | dirtied | written | WAL records | fpi | WAL MB |", "|---|---|---|---|---|---|---|---|"]
         for t in result["table"]:
-            b, w = (t.get("claim_totals") or {}).get("buffers", {}), (t.get("claim_totals") or {}).get("wal", {})
+            totals = t.get("claim_totals") or {}
+            b, w = totals.get("buffers", {}), totals.get("wal", {})
             lines.append(f"| {t['history_rows']:,} | {b.get('hit', 0):,} | {b.get('read', 0):,} | {b.get('dirtied', 0):,} | "
                          f"{b.get('written', 0):,} | {w.get('records', 0):,} | {w.get('fpi', 0):,} | {w.get('bytes', 0) / 1e6:.1f} |")
     if result.get("long_transaction"):

@@ -33,6 +33,7 @@ import os
 import statistics
 import threading
 import time
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -314,13 +315,12 @@ def markdown(result: dict) -> list[str]:
 
 def _cpu_table(windows: list[dict], top: int = 8) -> list[str]:
     """Cores used per window by the groups that used most over the soak, and what the API's sessions waited on."""
-    totals: dict[str, float] = {}
+    totals = Counter()
     for w in windows:
-        for group, cores in (w.get("cpu") or {}).get("cores", {}).items():
-            totals[group] = totals.get(group, 0.0) + cores
+        totals.update((w.get("cpu") or {}).get("cores", {}))
     if not totals:
         return []
-    groups = sorted(totals, key=totals.get, reverse=True)[:top]
+    groups = [group for group, _ in totals.most_common(top)]
     lines = ["", f"Where the CPU went (cores used, of {os.cpu_count()}; bench/cpu_share.py), and the API's active "
              "database sessions by wait event (samples every 2 s):", "",
              f"| window | {' | '.join(groups)} | all | API sessions waiting on |", "|---|" + "---|" * (len(groups) + 2)]

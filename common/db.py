@@ -17,12 +17,18 @@ NAMING_CONVENTION = {
 metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-def make_engine(url: str, application_name: str | None = None, **kwargs) -> Engine:
-    """An engine whose sessions carry `application_name` in pg_stat_activity (unless the URL names one):
+def session_name(url: str, application_name: str | None) -> dict[str, str]:
+    """The connect argument that names a session in pg_stat_activity, unless the URL names it already:
     an operator sees which service holds a lock, waits or burns CPU, and the soak attributes CPU by it."""
+    if not application_name or "application_name" in make_url(url).query:
+        return {}
+    return {"application_name": application_name}
+
+
+def make_engine(url: str, application_name: str | None = None, **kwargs) -> Engine:
+    """An engine whose sessions carry `application_name` (see `session_name`)."""
     kwargs.setdefault("pool_pre_ping", True)
-    if application_name and "application_name" not in make_url(url).query:
-        kwargs["connect_args"] = {"application_name": application_name, **kwargs.get("connect_args", {})}
+    kwargs["connect_args"] = {**session_name(url, application_name), **kwargs.get("connect_args", {})}
     return create_engine(url, **kwargs)
 
 

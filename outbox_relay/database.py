@@ -21,10 +21,13 @@ from common.db import driver_execute, make_engine
 from outbox_relay.config import Settings
 
 
+APPLICATION_NAME = "outbox_relay"  # the relay's sessions in pg_stat_activity, its LISTEN one too (wakeup.py)
+
+
 def build_engine(settings: Settings) -> Engine:
     engine = make_engine(
         settings.database_url,
-        application_name="outbox_relay",  # in pg_stat_activity, as its LISTEN session (wakeup.py)
+        application_name=APPLICATION_NAME,
         pool_size=3,  # the batch in flight, the next one being claimed, housekeeping
         max_overflow=2,
         # no `SELECT 1` before every checkout (one more round trip per drain): a connection found dead

@@ -21,7 +21,9 @@ import psycopg2.extensions
 import structlog
 from sqlalchemy.engine import make_url
 
+from common.db import session_name
 from common.outbox import NOTIFY_CHANNEL
+from outbox_relay.database import APPLICATION_NAME
 
 log = structlog.get_logger(__name__)
 
@@ -35,8 +37,7 @@ class Wakeup:
 
     def __init__(self, database_url: str, signal_socket: socket.socket | None = None, listen: bool = True):
         self._dsn = libpq_dsn(database_url)
-        # named like the relay's other sessions in pg_stat_activity, unless the URL names them
-        self._named = {} if "application_name" in make_url(database_url).query else {"application_name": "outbox_relay"}
+        self._named = session_name(database_url, APPLICATION_NAME)
         self._signal_socket = signal_socket
         self._listen = listen
         self._conn = None
